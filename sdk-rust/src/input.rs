@@ -1,0 +1,286 @@
+//! Bot input and output: configuration, the result file, metric lines and log lines.
+//!
+//! - [`parse`] reads `BOT_ID` and `BOT_CONFIG`.
+//! - [`success`], [`error`] and [`result`] write `/<CODE_MOUNT_DIR>/result.json`.
+//! - [`metric`] prints one JSON line on stdout; [`log`] prints one JSON line on stderr.
+//!
+//! Every line is built by serde_json (control characters and non-ASCII text are escaped
+//! correctly) and stamped with [`crate::time::now_rfc3339`]. The `format_*` functions return the
+//! line without printing it, for bindings that print through their own streams.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::str::FromStr;
+
+use serde_json::{Map, Value};
+
+use crate::env;
+use crate::error::{Error, Result};
+use crate::fsutil::write_atomic;
+use crate::time::now_rfc3339;
+
+/// The upstream name of the configuration error; the same type as [`crate::Error`].
+pub type ParseError = Error;
+
+/// Reads the bot id (`BOT_ID`) and configuration (`BOT_CONFIG`, a JSON document).
+///
+/// A missing `BOT_ID` or `BOT_CONFIG` is [`Error::MissingEnv`]; a set-but-empty `BOT_CONFIG` means
+/// no configuration (`{}`); text that is not JSON is [`Error::InvalidJson`] naming `BOT_CONFIG`.
+pub fn parse() -> Result<(String, Value)> {
+    let id = env::non_empty(env::BOT_ID).ok_or(Error::MissingEnv { name: env::BOT_ID })?;
+    let text = std::env::var(env::BOT_CONFIG).map_err(|_| Error::MissingEnv {
+        name: env::BOT_CONFIG,
+    })?;
+    if text.trim().is_empty() {
+        return Ok((id, Value::Object(Map::new())));
+    }
+    Ok((id, crate::json::parse(env::BOT_CONFIG, &text)?))
+}
+
+/// Like [`parse`], with the configuration as a map; a configuration that is not a JSON object is
+/// [`Error::Json`].
+pub fn parse_as_map() -> Result<(String, HashMap<String, Value>)> {
+    let (id, config) = parse()?;
+    let map = serde_json::from_value(config).map_err(|source| Error::Json {
+        what: format!("{} must be a JSON object", env::BOT_CONFIG),
+        source,
+    })?;
+    Ok((id, map))
+}
+
+/// Writes `{"status":"success","message":...}` to the result file.
+pub fn success(message: &str) {
+    report(&status_result("success", message, None));
+}
+
+/// Writes `{"status":"success","message":...,"data":...}` to the result file.
+pub fn success_with_data(message: &str, data: &Value) {
+    report(&status_result("success", message, Some(data)));
+}
+
+/// Writes `{"status":"error","message":...}` to the result file and exits with code 1.
+pub fn error(message: &str) -> ! {
+    report(&status_result("error", message, None));
+    exit(1)
+}
+
+/// Writes `{"status":"error","message":...,"data":...}` to the result file and exits with code 1.
+pub fn error_with_data(message: &str, data: &Value) -> ! {
+    report(&status_result("error", message, Some(data)));
+    exit(1)
+}
+
+/// Writes `data` as it is to the result file.
+pub fn result(data: &Value) {
+    report(data);
+}
+
+/// The result object of [`success`] and [`error`]: `status`, `message`, and `data` when given.
+pub fn status_result(status: &str, message: &str, data: Option<&Value>) -> Value {
+    let mut object = Map::new();
+    object.insert("status".into(), status.into());
+    object.insert("message".into(), message.into());
+    if let Some(data) = data {
+        object.insert("data".into(), data.clone());
+    }
+    Value::Object(object)
+}
+
+/// Writes `value` to `/<CODE_MOUNT_DIR>/result.json` (atomically).
+pub fn write_result(value: &Value) -> Result<()> {
+    let path = env::bot_result_file();
+    let bytes = serde_json::to_vec(value).expect("a Value always serializes");
+    write_atomic(&path, &bytes)
+        .map_err(|e| Error::io(format!("cannot write result file {}", path.display()), e))
+}
+
+/// Writes the result file; a failure cannot be returned (upstream signatures), so it is logged.
+fn report(value: &Value) {
+    if let Err(e) = write_result(value) {
+        log(&e.to_string(), None, Some(LogLevel::Error));
+    }
+}
+
+/// Flushes stdout (a `metric` line may be buffered) and exits with `code`.
+pub fn exit(code: i32) -> ! {
+    let _ = std::io::stdout().flush();
+    std::process::exit(code)
+}
+
+/// Prints a metric line on stdout (see [`format_metric`]).
+pub fn metric(metric_type: &str, data: &Value) {
+    print_line(&mut std::io::stdout().lock(), &format_metric(metric_type, data));
+}
+
+/// A metric line: `{"_metric":<type>, <data fields>, "timestamp":<RFC 3339>}`.
+///
+/// `_metric` and `timestamp` win over data fields of the same name; data that is not an object is
+/// kept under `data`.
+pub fn format_metric(metric_type: &str, data: &Value) -> String {
+    let mut line = Map::new();
+    line.insert("_metric".into(), metric_type.into());
+    merge_data(&mut line, Some(data));
+    line.insert("_metric".into(), metric_type.into());
+    line.insert("timestamp".into(), now_rfc3339().into());
+    Value::Object(line).to_string()
+}
+
+/// Log levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum LogLevel {
+    /// Normal operation.
+    #[default]
+    Info,
+    /// Something unexpected that the bot survives.
+    Warn,
+    /// A failure.
+    Error,
+}
+
+impl LogLevel {
+    /// The level as written in log lines: `info`, `warn`, `error`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        }
+    }
+}
+
+impl FromStr for LogLevel {
+    type Err = Error;
+
+    /// Parses `info`, `warn` (or `warning`) and `error`, in any case.
+    fn from_str(text: &str) -> Result<Self> {
+        match text.to_ascii_lowercase().as_str() {
+            "info" => Ok(LogLevel::Info),
+            "warn" | "warning" => Ok(LogLevel::Warn),
+            "error" => Ok(LogLevel::Error),
+            _ => Err(Error::InvalidArgument(format!(
+                "unknown log level {}: expected info, warn or error",
+                crate::json::quote(text)
+            ))),
+        }
+    }
+}
+
+/// Prints a log line on stderr (see [`format_log`]).
+pub fn log(message: &str, data: Option<&Value>, level: Option<LogLevel>) {
+    print_line(&mut std::io::stderr().lock(), &format_log(message, data, level));
+}
+
+/// Logs at info level.
+pub fn log_info(message: &str, data: Option<&Value>) {
+    log(message, data, Some(LogLevel::Info));
+}
+
+/// Logs at warn level.
+pub fn log_warn(message: &str, data: Option<&Value>) {
+    log(message, data, Some(LogLevel::Warn));
+}
+
+/// Logs at error level.
+pub fn log_error(message: &str, data: Option<&Value>) {
+    log(message, data, Some(LogLevel::Error));
+}
+
+/// A log line: `{"level":..., "message":..., <data fields>, "timestamp":<RFC 3339>}`.
+///
+/// `level`, `message` and `timestamp` win over data fields of the same name; data that is not an
+/// object is kept under `data`.
+pub fn format_log(message: &str, data: Option<&Value>, level: Option<LogLevel>) -> String {
+    let level = level.unwrap_or_default().as_str();
+    let mut line = Map::new();
+    line.insert("level".into(), level.into());
+    line.insert("message".into(), message.into());
+    merge_data(&mut line, data);
+    line.insert("level".into(), level.into());
+    line.insert("message".into(), message.into());
+    line.insert("timestamp".into(), now_rfc3339().into());
+    Value::Object(line).to_string()
+}
+
+fn merge_data(line: &mut Map<String, Value>, data: Option<&Value>) {
+    match data {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(fields)) => line.extend(fields.iter().map(|(k, v)| (k.clone(), v.clone()))),
+        Some(other) => {
+            line.insert("data".into(), other.clone());
+        }
+    }
+}
+
+/// Writes `line` and a newline in one call, so lines from concurrent threads do not interleave.
+fn print_line(out: &mut impl Write, line: &str) {
+    let mut bytes = Vec::with_capacity(line.len() + 1);
+    bytes.extend_from_slice(line.as_bytes());
+    bytes.push(b'\n');
+    let _ = out.write_all(&bytes).and_then(|()| out.flush());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parsed(line: &str) -> Value {
+        serde_json::from_str(line).unwrap()
+    }
+
+    #[test]
+    fn metric_line_reserved_fields_win_and_keep_their_places() {
+        let line = format_metric("trade", &json!({"price": 1.5, "_metric": "x", "timestamp": 0}));
+        assert!(
+            line.starts_with(r#"{"_metric":"trade","price":1.5,"timestamp":""#),
+            "{line}"
+        );
+        let v = parsed(&line);
+        assert!(v["timestamp"].as_str().unwrap().ends_with('Z'));
+        assert_eq!(parsed(&format_metric("n", &json!(42)))["data"], 42);
+    }
+
+    #[test]
+    fn log_line_escapes_and_merges() {
+        let line = format_log(
+            "tab\there \"q\" é\u{1}",
+            Some(&json!({"order": 7, "level": "bogus"})),
+            Some(LogLevel::Warn),
+        );
+        let v = parsed(&line);
+        assert_eq!(v["level"], "warn");
+        assert_eq!(v["message"], "tab\there \"q\" é\u{1}");
+        assert_eq!(v["order"], 7);
+        assert!(line.contains(r"\t") && line.contains(r"\u0001"), "{line}");
+        assert_eq!(parsed(&format_log("m", None, None))["level"], "info");
+        assert_eq!(
+            parsed(&format_log("m", Some(&json!([1])), None))["data"],
+            json!([1])
+        );
+    }
+
+    #[test]
+    fn levels_parse() {
+        assert_eq!("WARNING".parse::<LogLevel>().unwrap(), LogLevel::Warn);
+        assert_eq!("error".parse::<LogLevel>().unwrap(), LogLevel::Error);
+        assert!(
+            "loud"
+                .parse::<LogLevel>()
+                .unwrap_err()
+                .to_string()
+                .contains("\"loud\"")
+        );
+    }
+
+    #[test]
+    fn status_result_shape() {
+        assert_eq!(
+            status_result("success", "ok", None),
+            json!({"status": "success", "message": "ok"})
+        );
+        assert_eq!(
+            status_result("error", "bad", Some(&json!({"n": 1}))),
+            json!({"status": "error", "message": "bad", "data": {"n": 1}})
+        );
+    }
+}

@@ -1,0 +1,286 @@
+//! Queries: read-only handlers that answer questions about a running bot.
+//!
+//! ```no_run
+//! use the0_sdk::{query, state};
+//! use serde_json::json;
+//!
+//! query::handler("/status", |req| {
+//!     let count: u64 = state::get_or("signal_count", 0);
+//!     json!({ "symbol": req.get_or("symbol", "BTC/USD"), "signals": count })
+//! });
+//! // A handler may fail: an `Err` is answered 500 with its message.
+//! query::handler("/position", |req| -> query::HandlerResult {
+//!     let symbol = req.get("symbol").ok_or("symbol is required")?;
+//!     Ok(json!({ "symbol": symbol, "qty": state::get_or::<f64>(&symbol, 0.0) }))
+//! });
+//! query::run();
+//! ```
+//!
+//! [`run`] detects the mode ([`Plan`]): one ephemeral answer to `QUERY_PATH`, an HTTP server for
+//! realtime bots, or the `/info` answer. Handlers run on a pool of threads fed by the core's poll
+//! queue ([`service`]) — the same queue every other SDK polls.
+
+mod dispatch;
+mod envelope;
+mod mode;
+mod params;
+mod registry;
+mod server;
+pub mod service;
+
+pub use dispatch::{Incoming, Next, Reply};
+pub use envelope::Response;
+pub use mode::{Listen, Mode, Plan, Settings, is_query_mode};
+pub use params::{Params, string_view, to_param_string};
+pub use registry::{HEALTH_PATH, INFO_PATH, Registry, Route};
+pub use service::{Service, StartOptions};
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt::Display;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, LazyLock, RwLock};
+use std::thread;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::env;
+use crate::input::{LogLevel, log};
+
+/// The request a handler receives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryRequest {
+    /// The requested path (`"/status"`).
+    pub path: String,
+    /// Parameters in string form: strings as they are, other JSON values as JSON text.
+    pub params: HashMap<String, String>,
+    values: Params,
+}
+
+impl QueryRequest {
+    /// A request with string parameters (the upstream constructor).
+    pub fn new(path: &str, params: HashMap<String, String>) -> Self {
+        let values = params
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        QueryRequest {
+            path: path.to_owned(),
+            params,
+            values,
+        }
+    }
+
+    /// A request with typed parameters.
+    pub fn with_values(path: &str, values: Params) -> Self {
+        QueryRequest {
+            path: path.to_owned(),
+            params: string_view(&values),
+            values,
+        }
+    }
+
+    /// A parameter in string form, if present.
+    pub fn get(&self, key: &str) -> Option<String> {
+        self.params.get(key).cloned()
+    }
+
+    /// A parameter in string form, or `default`.
+    pub fn get_or(&self, key: &str, default: &str) -> String {
+        self.params
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| default.to_owned())
+    }
+
+    /// A parameter with its JSON type (a number sent in a JSON body stays a number).
+    pub fn value(&self, key: &str) -> Option<&Value> {
+        self.values.get(key)
+    }
+
+    /// Every parameter with its JSON type.
+    pub fn values(&self) -> &Params {
+        &self.values
+    }
+}
+
+/// What a handler may return: a [`Value`] (upstream's shape), or a `Result` whose `Err` is answered
+/// 500 with its message.
+pub trait IntoReply {
+    /// Converts the handler's return value into the core's reply.
+    fn into_reply(self) -> Reply;
+}
+
+impl IntoReply for Value {
+    fn into_reply(self) -> Reply {
+        Reply::Value(self)
+    }
+}
+
+impl IntoReply for Reply {
+    fn into_reply(self) -> Reply {
+        self
+    }
+}
+
+impl<T: Serialize, E: Display> IntoReply for Result<T, E> {
+    fn into_reply(self) -> Reply {
+        match self.map(|data| serde_json::to_value(data)) {
+            Ok(Ok(data)) => Reply::Value(data),
+            Ok(Err(e)) => Reply::Error(format!("handler result cannot be serialized: {e}")),
+            Err(e) => Reply::Error(e.to_string()),
+        }
+    }
+}
+
+/// A convenient return type for fallible handlers: any error converts with `?`.
+pub type HandlerResult<T = Value> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+type HandlerFn = dyn Fn(&QueryRequest) -> Reply + Send + Sync;
+
+static HANDLERS: LazyLock<RwLock<HashMap<String, Arc<HandlerFn>>>> = LazyLock::new(Default::default);
+
+thread_local! {
+    /// Parameters of the request the current thread is handling, for [`get_params`].
+    static CURRENT_PARAMS: RefCell<Option<HashMap<String, String>>> = const { RefCell::new(None) };
+}
+
+/// Registers `handler_fn` for `path` (a missing leading `/` is added). Registering a path again
+/// replaces its handler.
+///
+/// # Panics
+/// If `path` is empty or contains control characters: a programming error, reported at startup.
+pub fn handler<F, R>(path: &str, handler_fn: F)
+where
+    F: Fn(&QueryRequest) -> R + Send + Sync + 'static,
+    R: IntoReply,
+{
+    let path = Registry::global()
+        .register(path)
+        .unwrap_or_else(|e| panic!("cannot register query handler: {e}"));
+    let boxed: Arc<HandlerFn> = Arc::new(move |req: &QueryRequest| handler_fn(req).into_reply());
+    HANDLERS.write().expect("handler table lock").insert(path, boxed);
+}
+
+/// Runs the query system in the detected mode and returns when it is done.
+///
+/// Ephemeral and info modes write the answer to the result file; a failed query exits the process
+/// with code 1 (as upstream). Server mode serves until SIGTERM or SIGINT, then returns. A server
+/// that cannot start (port in use...) logs the reason and exits with code 1.
+pub fn run() {
+    let code = match serve_handlers() {
+        Ok(code) => code,
+        Err(e) => {
+            log(
+                &format!("query service cannot start: {e}"),
+                None,
+                Some(LogLevel::Error),
+            );
+            1
+        }
+    };
+    if code != 0 {
+        crate::input::exit(code);
+    }
+}
+
+/// Starts the service, feeds its requests to handler threads, and waits for it to finish.
+///
+/// The handler threads are detached: once the service is done, every request has been answered
+/// or has timed out, so a thread still inside a hung handler has no one waiting for it and must
+/// not keep the process alive.
+fn serve_handlers() -> crate::Result<i32> {
+    let mode = service::start(StartOptions { handle_signals: true })?;
+    let workers = if mode == Mode::Server { worker_count()? } else { 1 };
+    for i in 0..workers {
+        let spawned = thread::Builder::new()
+            .name(format!("the0-query-worker-{i}"))
+            .spawn(work);
+        if let Err(e) = spawned {
+            let _ = service::stop();
+            let _ = service::finish();
+            return Err(crate::Error::Io {
+                context: "cannot start a query handler thread".to_owned(),
+                source: e,
+            });
+        }
+    }
+    service::finish()
+}
+
+/// Handler threads in server mode: `THE0_QUERY_WORKERS`, or the CPU count (at least 2, so one
+/// slow handler does not stall the others).
+fn worker_count() -> crate::Result<usize> {
+    let default = thread::available_parallelism().map_or(2, |n| n.get()).max(2);
+    match env::parse_or(env::THE0_QUERY_WORKERS, default)? {
+        0 => Err(crate::Error::InvalidArgument(format!(
+            "{} must be at least 1",
+            env::THE0_QUERY_WORKERS
+        ))),
+        n => Ok(n),
+    }
+}
+
+/// One handler thread: take requests from the core until it is done.
+fn work() {
+    const POLL: Duration = Duration::from_millis(500);
+    loop {
+        match service::next(POLL) {
+            Ok(Next::Request(incoming)) => {
+                let reply = call_handler(&incoming);
+                // An error here means the request timed out meanwhile: nobody is waiting.
+                let _ = service::respond(incoming.id, reply);
+            }
+            Ok(Next::Idle) => continue,
+            Ok(Next::Done) | Err(_) => return,
+        }
+    }
+}
+
+fn call_handler(incoming: &Incoming) -> Reply {
+    let Some(handler_fn) = HANDLERS
+        .read()
+        .expect("handler table lock")
+        .get(&incoming.path)
+        .cloned()
+    else {
+        return Reply::Error(format!("no Rust handler is registered for {}", incoming.path));
+    };
+    let request = QueryRequest::with_values(&incoming.path, incoming.params.clone());
+    CURRENT_PARAMS.with(|p| *p.borrow_mut() = Some(request.params.clone()));
+    let outcome = catch_unwind(AssertUnwindSafe(|| handler_fn(&request)));
+    CURRENT_PARAMS.with(|p| *p.borrow_mut() = None);
+    outcome.unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        Reply::Error(format!("handler for {} panicked: {message}", incoming.path))
+    })
+}
+
+/// Parameters of the current query in string form: those of the request this thread is handling,
+/// else those of `QUERY_PARAMS` in ephemeral mode, else none.
+pub fn get_params() -> HashMap<String, String> {
+    if let Some(params) = CURRENT_PARAMS.with(|p| p.borrow().clone()) {
+        return params;
+    }
+    if env::query_path().is_none() {
+        return HashMap::new();
+    }
+    let text = std::env::var(env::QUERY_PARAMS).ok();
+    params::from_json_text(env::QUERY_PARAMS, text.as_deref())
+        .map(|p| string_view(&p))
+        .unwrap_or_default()
+}
+
+/// The bot configuration from `BOT_CONFIG`; `{}` when it is unset or not valid JSON (as upstream).
+pub fn get_config() -> Value {
+    std::env::var(env::BOT_CONFIG)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_else(|| Value::Object(Default::default()))
+}

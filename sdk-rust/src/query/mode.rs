@@ -1,0 +1,172 @@
+//! Mode detection and the settings of the query service, read from the environment.
+//!
+//! Order (contract §8, made consistent across SDKs):
+//! 1. `QUERY_PATH` non-empty: **ephemeral** — answer that one path with `QUERY_PARAMS`, write the
+//!    envelope to the result file, exit 0 or 1.
+//! 2. `BOT_TYPE=realtime`: **server** — HTTP on `THE0_QUERY_SOCKET` (Unix socket) when set, else TCP
+//!    `${THE0_QUERY_HOST:-0.0.0.0}:${THE0_QUERY_PORT:-9476}`.
+//! 3. otherwise: **info** — the `/info` answer to the result file.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use crate::env;
+use crate::error::{Error, Result};
+
+/// How the query service runs.
+#[repr(i32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// Answer `QUERY_PATH` once, write the result file, exit.
+    Ephemeral = 1,
+    /// Serve HTTP until stopped.
+    Server = 2,
+    /// Write the `/info` answer to the result file, exit.
+    Info = 3,
+}
+
+impl Mode {
+    /// Lower-case name, identical in every SDK.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Mode::Ephemeral => "ephemeral",
+            Mode::Server => "server",
+            Mode::Info => "info",
+        }
+    }
+}
+
+/// Where the server listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listen {
+    /// A TCP address.
+    Tcp(SocketAddr),
+    /// A Unix socket path.
+    Unix(PathBuf),
+}
+
+/// What `start` will do, as detected from the environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// Answer `path` once with the parameters in `params` (JSON object text, may be absent).
+    Ephemeral { path: String, params: Option<String> },
+    /// Serve HTTP.
+    Server(Listen),
+    /// Answer `/info` once.
+    Info,
+}
+
+impl Plan {
+    /// Detects the plan from the environment.
+    pub fn from_env() -> Result<Plan> {
+        if let Some(path) = env::query_path() {
+            return Ok(Plan::Ephemeral {
+                path,
+                params: std::env::var(env::QUERY_PARAMS).ok(),
+            });
+        }
+        if !env::is_realtime() {
+            return Ok(Plan::Info);
+        }
+        if let Some(socket) = env::non_empty(env::THE0_QUERY_SOCKET) {
+            return Ok(Plan::Server(Listen::Unix(PathBuf::from(socket))));
+        }
+        let port = env::parse_or(env::THE0_QUERY_PORT, env::DEFAULT_QUERY_PORT)?;
+        let host = match env::non_empty(env::THE0_QUERY_HOST) {
+            None => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            Some(text) => text.parse().map_err(|_| {
+                Error::InvalidArgument(format!(
+                    "{} must be an IP address, got {}",
+                    env::THE0_QUERY_HOST,
+                    crate::json::quote(&text)
+                ))
+            })?,
+        };
+        Ok(Plan::Server(Listen::Tcp(SocketAddr::new(host, port))))
+    }
+
+    /// The mode this plan runs in.
+    pub fn mode(&self) -> Mode {
+        match self {
+            Plan::Ephemeral { .. } => Mode::Ephemeral,
+            Plan::Server(_) => Mode::Server,
+            Plan::Info => Mode::Info,
+        }
+    }
+}
+
+/// Limits and files of the query service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Longest a handler may take before the request is answered 504.
+    pub timeout: Duration,
+    /// Largest request body; larger ones are answered 413.
+    pub max_body_bytes: usize,
+    /// Most requests waiting for or inside handlers; more are answered 503.
+    pub max_in_flight: usize,
+    /// Where ephemeral and info modes write their answer.
+    pub result_file: PathBuf,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            timeout: Duration::from_millis(30_000),
+            max_body_bytes: 1 << 20,
+            max_in_flight: 1024,
+            result_file: PathBuf::from(env::DEFAULT_QUERY_RESULT_FILE),
+        }
+    }
+}
+
+impl Settings {
+    /// Reads `THE0_QUERY_TIMEOUT_MS`, `THE0_QUERY_MAX_BODY_BYTES`, `THE0_QUERY_MAX_IN_FLIGHT` and
+    /// `THE0_QUERY_RESULT_FILE`, keeping the defaults for unset ones.
+    pub fn from_env() -> Result<Settings> {
+        let defaults = Settings::default();
+        let timeout_ms = positive(env::THE0_QUERY_TIMEOUT_MS, defaults.timeout.as_millis() as u64)?;
+        Ok(Settings {
+            timeout: Duration::from_millis(timeout_ms),
+            max_body_bytes: positive(env::THE0_QUERY_MAX_BODY_BYTES, defaults.max_body_bytes as u64)?
+                as usize,
+            max_in_flight: positive(env::THE0_QUERY_MAX_IN_FLIGHT, defaults.max_in_flight as u64)? as usize,
+            result_file: env::query_result_file(),
+        })
+    }
+}
+
+fn positive(name: &str, default: u64) -> Result<u64> {
+    match env::parse_or(name, default)? {
+        0 => Err(Error::InvalidArgument(format!("{name} must be at least 1"))),
+        n => Ok(n),
+    }
+}
+
+/// Number of query services this process has started and not finished (see [`is_query_mode`]).
+static SERVING: AtomicUsize = AtomicUsize::new(0);
+
+/// Marks the process as serving queries for as long as it lives.
+#[derive(Debug)]
+pub(crate) struct ServingGuard(());
+
+impl ServingGuard {
+    pub(crate) fn new() -> ServingGuard {
+        SERVING.fetch_add(1, Ordering::SeqCst);
+        ServingGuard(())
+    }
+}
+
+impl Drop for ServingGuard {
+    fn drop(&mut self) {
+        SERVING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Whether this process is answering queries, so state is read-only: `QUERY_PATH` is set (an
+/// ephemeral query process, from its first line), or the process has started the query service in
+/// any mode — including realtime server mode, which upstream left writable.
+pub fn is_query_mode() -> bool {
+    env::query_path().is_some() || SERVING.load(Ordering::SeqCst) > 0
+}

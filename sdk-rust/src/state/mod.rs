@@ -1,0 +1,102 @@
+//! Persistent key-value state: `$STATE_DIR/<key>.json`, one JSON document per key.
+//!
+//! The agent archives the whole state directory to the object store and restores it before the
+//! next run, so values written here survive restarts and are readable by the query process.
+//!
+//! ```no_run
+//! use the0_sdk::state;
+//!
+//! let count: u64 = state::get_or("trade_count", 0);
+//! state::set("trade_count", &(count + 1))?;
+//! if state::exists("positions") {
+//!     let positions: Vec<String> = state::get("positions")?;
+//! }
+//! # Ok::<(), the0_sdk::Error>(())
+//! ```
+//!
+//! Every function reads `STATE_DIR` when it is called. The rules (key validation, atomic writes,
+//! canonical JSON, the read-only guard while serving queries) are those of [`Store`]; bindings for
+//! other languages call the JSON-text functions ([`set_json`], [`get_json`], [`try_exists`],
+//! [`delete`], [`try_list`], [`clear`]), so every SDK behaves the same.
+
+mod key;
+mod store;
+
+pub use key::{MAX_KEY_BYTES, validate_key};
+pub use store::Store;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+
+/// The upstream name of the state error; the same type as [`crate::Error`].
+pub type StateError = Error;
+
+/// Stores `value` under `key`.
+///
+/// Fails with [`Error::ReadOnly`] while this process serves queries, [`Error::InvalidKey`] for a
+/// bad key, [`Error::Json`] if the value cannot be serialized, [`Error::Io`] if the write fails.
+pub fn set<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<()> {
+    Store::from_env().set(key, value)
+}
+
+/// The value stored under `key`. A key with no value is [`Error::NotFound`]; a file that is not
+/// JSON is [`Error::CorruptState`]; JSON that does not fit `T` is [`Error::Json`].
+pub fn get<T: DeserializeOwned>(key: &str) -> Result<T> {
+    get_opt(key)?.ok_or_else(|| Error::NotFound { key: key.to_owned() })
+}
+
+/// The value stored under `key`, or `None` when the key has no value.
+pub fn get_opt<T: DeserializeOwned>(key: &str) -> Result<Option<T>> {
+    Store::from_env().get(key)
+}
+
+/// The value stored under `key`, or `default` when there is none or it cannot be read as a `T`
+/// (as upstream; use [`get_opt`] to see why a read failed).
+pub fn get_or<T: DeserializeOwned>(key: &str, default: T) -> T {
+    get_opt(key).ok().flatten().unwrap_or(default)
+}
+
+/// Whether `key` has a value. An invalid key has none, so this returns `false` for it (as
+/// upstream); [`try_exists`] reports the error instead.
+pub fn exists(key: &str) -> bool {
+    try_exists(key).unwrap_or(false)
+}
+
+/// Whether `key` has a value, reporting an invalid key or an I/O failure as an error.
+pub fn try_exists(key: &str) -> Result<bool> {
+    Store::from_env().exists(key)
+}
+
+/// Removes `key` and returns whether it had a value.
+///
+/// Unlike upstream, which returned `false` for a bad key and in query mode, both are errors.
+pub fn delete(key: &str) -> Result<bool> {
+    Store::from_env().delete(key)
+}
+
+/// Every key with a value, sorted; empty when the state directory cannot be read (as upstream).
+pub fn list() -> Vec<String> {
+    try_list().unwrap_or_default()
+}
+
+/// Every key with a value, sorted, reporting an unreadable state directory as an error.
+pub fn try_list() -> Result<Vec<String>> {
+    Store::from_env().list()
+}
+
+/// Removes every key.
+pub fn clear() -> Result<()> {
+    Store::from_env().clear()
+}
+
+/// Stores JSON text (from any language) under `key`, in canonical form.
+pub fn set_json(key: &str, json: &str) -> Result<()> {
+    Store::from_env().set_json(key, json)
+}
+
+/// The JSON text stored under `key`, or `None` when the key has no value.
+pub fn get_json(key: &str) -> Result<Option<String>> {
+    Store::from_env().get_json(key)
+}

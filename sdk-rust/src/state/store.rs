@@ -1,0 +1,324 @@
+//! [`Store`]: the state directory and every operation on it, with JSON text in and out.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::fsutil::write_atomic;
+use crate::json;
+use crate::query::is_query_mode;
+use crate::state::key::validate_key;
+
+const EXTENSION: &str = ".json";
+
+/// A directory of JSON documents, one file `<key>.json` per key.
+///
+/// The module-level functions of [`crate::state`] use `Store::from_env()`, which reads `STATE_DIR`
+/// at every call. Bindings call the same methods, so the rules here hold for every SDK:
+/// - keys are checked by [`validate_key`];
+/// - writes are atomic (hidden temporary file + rename): a reader never sees a torn value;
+/// - values are validated and stored in canonical JSON ([`json::canonicalize`]);
+/// - writes fail with [`Error::ReadOnly`] while the process serves queries;
+/// - a missing key reads as `None`; a corrupt file is [`Error::CorruptState`] naming the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Store {
+    dir: PathBuf,
+}
+
+impl Store {
+    /// A store over `dir` (created on the first write).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Store { dir: dir.into() }
+    }
+
+    /// The store over `$STATE_DIR`, or `/state/.the0-state`.
+    pub fn from_env() -> Self {
+        Store::new(crate::env::state_dir())
+    }
+
+    /// The directory holding the state files.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The file that holds `key` (the key is not validated).
+    pub fn path_of(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("{key}{EXTENSION}"))
+    }
+
+    /// Stores `json` (JSON text from any language) under `key`.
+    pub fn set_json(&self, key: &str, json: &str) -> Result<()> {
+        self.check_writable("set", key)?;
+        let canonical = json::canonicalize(&format!("value for state key {}", json::quote(key)), json)?;
+        self.write(key, &canonical)
+    }
+
+    /// Stores a serializable Rust value under `key`.
+    pub fn set<T: serde::Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<()> {
+        self.check_writable("set", key)?;
+        let bytes = serde_json::to_vec(value).map_err(|source| Error::Json {
+            what: format!("value for state key {} cannot be serialized", json::quote(key)),
+            source,
+        })?;
+        self.write(key, &bytes)
+    }
+
+    /// The JSON text stored under `key`, or `None` when the key has no value.
+    pub fn get_json(&self, key: &str) -> Result<Option<String>> {
+        let Some(bytes) = self.read(key)? else {
+            return Ok(None);
+        };
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let source = <serde_json::Error as serde::de::Error>::custom(format!("not UTF-8 text: {e}"));
+            self.corrupt(key, source)
+        })?;
+        serde_json::from_str::<serde::de::IgnoredAny>(&text).map_err(|e| self.corrupt(key, e))?;
+        Ok(Some(text))
+    }
+
+    /// The value stored under `key` as a `T`, or `None` when the key has no value.
+    pub fn get<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
+        let Some(bytes) = self.read(key)? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+            if e.is_data() {
+                Error::Json {
+                    what: format!("state key {} does not hold the requested type", json::quote(key)),
+                    source: e,
+                }
+            } else {
+                self.corrupt(key, e)
+            }
+        })
+    }
+
+    /// Whether `key` has a value.
+    pub fn exists(&self, key: &str) -> Result<bool> {
+        validate_key(key)?;
+        let path = self.path_of(key);
+        match fs::metadata(&path) {
+            Ok(meta) => Ok(meta.is_file()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(Error::io(format!("cannot inspect {}", path.display()), e)),
+        }
+    }
+
+    /// Removes `key`; returns whether it had a value.
+    pub fn delete(&self, key: &str) -> Result<bool> {
+        self.check_writable("delete", key)?;
+        let path = self.path_of(key);
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(Error::io(format!("cannot delete {}", path.display()), e)),
+        }
+    }
+
+    /// Every key with a value, sorted. Temporary files, hidden files, non-`.json` files and
+    /// subdirectories are not keys.
+    pub fn list(&self) -> Result<Vec<String>> {
+        let entries = match fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io(format!("cannot list {}", self.dir.display()), e)),
+        };
+        let mut keys = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(format!("cannot list {}", self.dir.display()), e))?;
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            let Some(key) = name.strip_suffix(EXTENSION) else {
+                continue;
+            };
+            if key.is_empty() || key.starts_with('.') || !entry.file_type().is_ok_and(|t| t.is_file()) {
+                continue;
+            }
+            keys.push(key.to_owned());
+        }
+        keys.sort_unstable();
+        Ok(keys)
+    }
+
+    /// Removes every key. Files that are not keys are left alone.
+    pub fn clear(&self) -> Result<()> {
+        self.check_writable("clear", "")?;
+        for key in self.list()? {
+            let path = self.path_of(&key);
+            match fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io(format!("cannot delete {}", path.display()), e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// The raw bytes of `key`, or `None` when it has no value.
+    fn read(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        validate_key(key)?;
+        let path = self.path_of(key);
+        match fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(format!("cannot read {}", path.display()), e)),
+        }
+    }
+
+    fn write(&self, key: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.path_of(key);
+        write_atomic(&path, bytes).map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
+    }
+
+    /// The read-only guard, then the key rules. `clear` passes an empty key: it has none to check.
+    fn check_writable(&self, operation: &str, key: &str) -> Result<()> {
+        if is_query_mode() {
+            let operation = if key.is_empty() {
+                format!("{operation}()")
+            } else {
+                format!("{operation}({})", json::quote(key))
+            };
+            return Err(Error::ReadOnly { operation });
+        }
+        if operation == "clear" {
+            return Ok(());
+        }
+        validate_key(key)
+    }
+
+    fn corrupt(&self, key: &str, source: serde_json::Error) -> Error {
+        Error::CorruptState {
+            key: key.to_owned(),
+            path: self.path_of(key),
+            source,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Status;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("state"));
+        (dir, store)
+    }
+
+    #[test]
+    fn round_trip_canonical_json() {
+        let (_dir, store) = store();
+        assert_eq!(store.get_json("prices").unwrap(), None);
+        store
+            .set_json("prices", "[1, 2.5, {\"b\": 1, \"a\": \"\\u00e9\"}]")
+            .unwrap();
+        assert_eq!(
+            store.get_json("prices").unwrap().unwrap(),
+            r#"[1,2.5,{"b":1,"a":"é"}]"#
+        );
+        assert_eq!(
+            fs::read_to_string(store.path_of("prices")).unwrap(),
+            r#"[1,2.5,{"b":1,"a":"é"}]"#
+        );
+        assert_eq!(
+            store
+                .get::<(u8, f64, serde_json::Value)>("prices")
+                .unwrap()
+                .unwrap()
+                .0,
+            1
+        );
+    }
+
+    #[test]
+    fn typed_set_matches_json_set_byte_for_byte() {
+        let (_dir, store) = store();
+        store
+            .set("typed", &serde_json::json!({"b": [1, 2], "a": null}))
+            .unwrap();
+        store.set_json("text", r#"{ "b": [1, 2], "a": null }"#).unwrap();
+        assert_eq!(
+            fs::read(store.path_of("typed")).unwrap(),
+            fs::read(store.path_of("text")).unwrap()
+        );
+    }
+
+    #[test]
+    fn invalid_json_is_refused_and_the_old_value_kept() {
+        let (_dir, store) = store();
+        store.set_json("k", "1").unwrap();
+        let err = store.set_json("k", "{oops").unwrap_err();
+        assert_eq!(err.status(), Status::InvalidJson);
+        assert!(err.to_string().contains(r#"value for state key "k""#), "{err}");
+        assert_eq!(store.get_json("k").unwrap().as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn corrupt_file_is_an_error_naming_the_key() {
+        let (_dir, store) = store();
+        store.set_json("good", "true").unwrap();
+        fs::write(store.path_of("bad"), b"{\"truncated\": [1, 2").unwrap();
+        fs::write(store.path_of("binary"), b"\xff\xfe").unwrap();
+        for key in ["bad", "binary"] {
+            let err = store.get_json(key).unwrap_err();
+            assert_eq!(err.status(), Status::CorruptState);
+            assert!(err.to_string().contains(&json::quote(key)), "{err}");
+            assert_eq!(
+                store.get::<serde_json::Value>(key).unwrap_err().status(),
+                Status::CorruptState
+            );
+        }
+        let err = store.get::<u32>("good").unwrap_err();
+        assert_eq!(
+            err.status(),
+            Status::InvalidJson,
+            "type mismatch is not corruption: {err}"
+        );
+    }
+
+    #[test]
+    fn every_operation_checks_the_key() {
+        let (_dir, store) = store();
+        for key in ["", "a/b", "..", ".x", "a\0"] {
+            assert_eq!(store.set_json(key, "1").unwrap_err().status(), Status::InvalidKey);
+            assert_eq!(store.set(key, &1).unwrap_err().status(), Status::InvalidKey);
+            assert_eq!(store.get_json(key).unwrap_err().status(), Status::InvalidKey);
+            assert_eq!(store.exists(key).unwrap_err().status(), Status::InvalidKey);
+            assert_eq!(store.delete(key).unwrap_err().status(), Status::InvalidKey);
+        }
+    }
+
+    #[test]
+    fn list_exists_delete_clear() {
+        let (_dir, store) = store();
+        assert_eq!(
+            store.list().unwrap(),
+            Vec::<String>::new(),
+            "missing dir lists empty"
+        );
+        store.clear().unwrap();
+        for key in ["b", "a", "c.d"] {
+            store.set_json(key, "0").unwrap();
+        }
+        // Things that are not keys.
+        fs::write(store.dir().join(".a.json.1.2.tmp"), b"0").unwrap();
+        fs::write(store.dir().join(".hidden.json"), b"0").unwrap();
+        fs::write(store.dir().join("notes.txt"), b"x").unwrap();
+        fs::create_dir(store.dir().join("sub.json")).unwrap();
+        assert_eq!(store.list().unwrap(), ["a", "b", "c.d"]);
+        assert!(store.exists("a").unwrap());
+        assert!(!store.exists("zz").unwrap());
+        assert!(!store.exists("sub").unwrap(), "a directory is not a value");
+        assert!(store.delete("a").unwrap());
+        assert!(!store.delete("a").unwrap());
+        store.clear().unwrap();
+        assert_eq!(store.list().unwrap(), Vec::<String>::new());
+        assert!(
+            store.dir().join("notes.txt").exists(),
+            "clear leaves other files alone"
+        );
+    }
+}
