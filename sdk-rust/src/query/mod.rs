@@ -157,9 +157,7 @@ where
     F: Fn(&QueryRequest) -> R + Send + Sync + 'static,
     R: IntoReply,
 {
-    let path = Registry::global()
-        .register(path)
-        .unwrap_or_else(|e| panic!("cannot register query handler: {e}"));
+    let path = service::register(path).unwrap_or_else(|e| panic!("cannot register query handler: {e}"));
     let boxed: Arc<HandlerFn> = Arc::new(move |req: &QueryRequest| handler_fn(req).into_reply());
     HANDLERS.write().expect("handler table lock").insert(path, boxed);
 }

@@ -270,6 +270,12 @@ fn current() -> Result<Arc<Running>> {
         .ok_or_else(|| Error::InvalidState("the query service is not running; call start first".to_owned()))
 }
 
+/// Registers `path` in the global registry (a host's handler will answer it) and returns the
+/// path as stored (a missing leading `/` is added).
+pub fn register(path: &str) -> Result<String> {
+    Registry::global().register(path)
+}
+
 /// Starts the process-wide service over the global registry, in the mode detected from the
 /// environment. From now until [`finish`], state is read-only in this process.
 pub fn start(options: StartOptions) -> Result<Mode> {

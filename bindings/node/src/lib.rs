@@ -1,0 +1,1 @@
+//! napi-rs addon over the the0 core (work in progress).

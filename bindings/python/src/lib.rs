@@ -1,0 +1,1 @@
+//! pyo3 extension module the0._native (work in progress).

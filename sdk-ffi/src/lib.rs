@@ -1,0 +1,1 @@
+//! The C ABI of the the0 core (work in progress).
