@@ -247,6 +247,29 @@ mod tests {
     }
 
     #[test]
+    fn floats_round_trip_exactly() {
+        let (_dir, store) = store();
+        // Values whose shortest representation is long, where a fast float parser is off by one ULP.
+        let values = [
+            99.72200000000001,
+            101.68049999999998,
+            0.1 + 0.2,
+            1e-310,
+            f64::MAX,
+            2.2250738585072014e-308,
+        ];
+        store.set("floats", &values).unwrap();
+        assert_eq!(store.get::<Vec<f64>>("floats").unwrap().unwrap(), values);
+        let text = fs::read_to_string(store.path_of("floats")).unwrap();
+        store.set_json("floats", &text).unwrap();
+        assert_eq!(
+            fs::read_to_string(store.path_of("floats")).unwrap(),
+            text,
+            "canonical form is stable"
+        );
+    }
+
+    #[test]
     fn invalid_json_is_refused_and_the_old_value_kept() {
         let (_dir, store) = store();
         store.set_json("k", "1").unwrap();

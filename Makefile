@@ -1,0 +1,45 @@
+# the0 runtime — task runner.
+#
+#   make run     build the example bot, run it on a local state directory, answer queries
+#   make test    everything CI runs: lint, Rust tests, conformance, every SDK's suite
+#   make bench   benchmarks; each figure is printed beside its target (TARGETS.md)
+#
+# Build outputs go to $(CARGO_TARGET_DIR), outside the clone by default, so that a fresh clone on
+# a warm machine reuses earlier builds. Set CARGO_TARGET_DIR to override.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+export THE0_CACHE ?= $(HOME)/.cache/the0-runtime
+export CARGO_TARGET_DIR ?= $(THE0_CACHE)/target
+export CARGO_TERM_COLOR ?= never
+
+# Crates whose tests run from their own SDK scripts (they need a host language runtime).
+BINDING_CRATES := --exclude the0-python --exclude the0-node
+
+.PHONY: help run test bench lint test-rust bench-rust build
+
+help:
+	@sed -n 's/^#   //p' Makefile
+
+build:
+	cargo build --workspace
+
+run:
+	scripts/run-example.sh
+
+test: lint test-rust
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets $(BINDING_CRATES) -- -D warnings
+
+test-rust:
+	cargo test --workspace $(BINDING_CRATES)
+
+bench: bench-rust
+
+bench-rust:
+	cargo bench -p the0-sdk --bench state -- --noplot
+	bench/query-rust.sh

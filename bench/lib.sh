@@ -1,0 +1,59 @@
+# Shared helpers for the HTTP benchmarks (sourced, not run). Every SDK's query benchmark uses the
+# same client and settings as the upstream figures in TARGETS.md: wrk -t2 -c32, keep-alive, over
+# loopback. Figures are printed beside their targets; nothing is asserted.
+
+BENCH_SECONDS=${BENCH_SECONDS:-10}
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$REPO_ROOT/target}
+
+# Installs wrk from Debian when it is missing.
+ensure_wrk() {
+    command -v wrk >/dev/null && return
+    apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+}
+
+# A TCP port on 127.0.0.1 that was free a moment ago.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Waits until GET $1 answers 200 (at most 20 s).
+wait_http() {
+    for _ in $(seq 200); do
+        curl -sf -o /dev/null "$1" && return 0
+        sleep 0.1
+    done
+    echo "no answer from $1" >&2
+    return 1
+}
+
+# wrk_measure LABEL URL TARGET: runs wrk and prints one summary line, e.g.
+#   rust /status: 31204 req/s, p50 0.95 ms, p99 1.80 ms, errors 0 (target: >= 30,000 req/s, p99 <= 2 ms)
+# The full wrk output goes to $BENCH_LOG_DIR (default: a temp dir) for inspection.
+wrk_measure() {
+    local label=$1 url=$2 target=$3
+    local log_dir=${BENCH_LOG_DIR:-$(mktemp -d)}
+    local log="$log_dir/$(echo "$label" | tr -c 'A-Za-z0-9' '_').wrk.txt"
+    wrk -t2 -c32 -d"${BENCH_SECONDS}s" --latency "$url" >"$log" 2>&1
+    awk -v label="$label" -v target="$target" '
+        function ms(v) {
+            if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
+            if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
+            if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
+            return v
+        }
+        /^ +50%/ { p50 = ms($2) }
+        /^ +99%/ { p99 = ms($2) }
+        /^Requests\/sec:/ { rps = $2 }
+        /Socket errors:/ { gsub(/,/, ""); errors += $4 + $6 + $8 + $10 }
+        /Non-2xx or 3xx responses:/ { errors += $5 }
+        END {
+            printf "%s: %d req/s, p50 %.2f ms, p99 %.2f ms, errors %d (target: %s)\n", label, rps, p50, p99, errors, target
+        }' "$log"
+}
+
+# wrk_rps LABEL: the req/s of the last wrk_measure run with that label (for ratios).
+wrk_rps() {
+    local log_dir=${BENCH_LOG_DIR:?}
+    awk '/^Requests\/sec:/ { print int($2) }' "$log_dir/$(echo "$1" | tr -c 'A-Za-z0-9' '_').wrk.txt"
+}
