@@ -35,3 +35,8 @@ pub mod time;
 
 pub use error::{Error, KeyRule, Result, Status};
 pub use input::ParseError;
+
+/// Compiles the examples of `README.md` as doctests, so the documentation cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
