@@ -18,7 +18,7 @@ export CARGO_TERM_COLOR ?= never
 # Crates whose tests run from their own SDK scripts (they need a host language runtime).
 BINDING_CRATES := --exclude the0-python --exclude the0-node
 
-.PHONY: help run test bench lint test-rust bench-rust build
+.PHONY: help run test bench lint test-rust test-ffi bench-rust build
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -29,7 +29,7 @@ build:
 run:
 	scripts/run-example.sh
 
-test: lint test-rust
+test: lint test-rust test-ffi
 
 lint:
 	cargo fmt --all --check
@@ -37,6 +37,10 @@ lint:
 
 test-rust:
 	cargo test --workspace $(BINDING_CRATES)
+
+# The C ABI: C suite against libthe0.so and libthe0.a, valgrind memcheck, header drift check.
+test-ffi:
+	sdk-ffi/scripts/test.sh
 
 bench: bench-rust
 
