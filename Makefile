@@ -18,7 +18,7 @@ export CARGO_TERM_COLOR ?= never
 # Crates whose tests run from their own SDK scripts (they need a host language runtime).
 BINDING_CRATES := --exclude the0-python --exclude the0-node
 
-.PHONY: help run test bench lint test-rust test-ffi bench-rust build
+.PHONY: help run test bench lint test-rust test-ffi test-node bench-rust bench-node build
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -29,7 +29,7 @@ build:
 run:
 	scripts/run-example.sh
 
-test: lint test-rust test-ffi
+test: lint test-rust test-ffi test-node
 
 lint:
 	cargo fmt --all --check
@@ -42,8 +42,15 @@ test-rust:
 test-ffi:
 	sdk-ffi/scripts/test.sh
 
-bench: bench-rust
+# Node/TypeScript SDK: node --test, the example bot, the conformance suite on the Node driver.
+test-node:
+	sdk-node/scripts/test.sh
+
+bench: bench-rust bench-node
 
 bench-rust:
 	cargo bench -p the0-sdk --bench state -- --noplot
 	bench/query-rust.sh
+
+bench-node:
+	sdk-node/scripts/bench.sh

@@ -50,29 +50,29 @@ pub fn parse_as_map() -> Result<(String, HashMap<String, Value>)> {
 
 /// Writes `{"status":"success","message":...}` to the result file.
 pub fn success(message: &str) {
-    report(&status_result("success", message, None));
+    report_result(&status_result("success", message, None));
 }
 
 /// Writes `{"status":"success","message":...,"data":...}` to the result file.
 pub fn success_with_data(message: &str, data: &Value) {
-    report(&status_result("success", message, Some(data)));
+    report_result(&status_result("success", message, Some(data)));
 }
 
 /// Writes `{"status":"error","message":...}` to the result file and exits with code 1.
 pub fn error(message: &str) -> ! {
-    report(&status_result("error", message, None));
+    report_result(&status_result("error", message, None));
     exit(1)
 }
 
 /// Writes `{"status":"error","message":...,"data":...}` to the result file and exits with code 1.
 pub fn error_with_data(message: &str, data: &Value) -> ! {
-    report(&status_result("error", message, Some(data)));
+    report_result(&status_result("error", message, Some(data)));
     exit(1)
 }
 
 /// Writes `data` as it is to the result file.
 pub fn result(data: &Value) {
-    report(data);
+    report_result(data);
 }
 
 /// The result object of [`success`] and [`error`]: `status`, `message`, and `data` when given.
@@ -94,8 +94,10 @@ pub fn write_result(value: &Value) -> Result<()> {
         .map_err(|e| Error::io(format!("cannot write result file {}", path.display()), e))
 }
 
-/// Writes the result file; a failure cannot be returned (upstream signatures), so it is logged.
-fn report(value: &Value) {
+/// Writes `value` to the result file; a failure is logged on stderr rather than returned (the
+/// upstream signatures of `success`, `error` and `result` have no error to return). For bindings
+/// that exit the process themselves after an error result.
+pub fn report_result(value: &Value) {
     if let Err(e) = write_result(value) {
         log(&e.to_string(), None, Some(LogLevel::Error));
     }

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The Node SDK's single test entry point, for a clean clone on a fresh machine (needs node/npm
+# and cargo): installs npm dependencies, builds the napi addon (cargo) and the TypeScript
+# package, runs the SDK's tests (node --test), the example bot's tests, and the conformance
+# suite against the Node driver. Honours CARGO_TARGET_DIR.
+set -euo pipefail
+
+SDK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$SDK_DIR/.." && pwd)"
+EXAMPLE_DIR="$ROOT/examples/typescript-price-alerts"
+DRIVER="$ROOT/tests/conformance/drivers/node/driver.js"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+for tool in node npm cargo; do
+  command -v "$tool" >/dev/null || { echo "test.sh: $tool is required" >&2; exit 1; }
+done
+export npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
+
+step "sdk-node: npm ci (installs TypeScript; builds what is missing)"
+cd "$SDK_DIR"
+npm ci
+
+step "sdk-node: build the addon (cargo, release) and the TypeScript package"
+npm run build
+
+step "build the Rust SDK's conformance driver (for byte-for-byte state comparisons)"
+cd "$ROOT"
+RUST_DRIVER="$(cargo build -p the0-conformance --bin the0-driver-rust --message-format=json-render-diagnostics |
+  node -e '
+    let out = "";
+    process.stdin.on("data", (d) => (out += d)).on("end", () => {
+      for (const line of out.split("\n")) {
+        if (!line.startsWith("{")) continue;
+        const m = JSON.parse(line);
+        if (m.reason === "compiler-artifact" && m.target.name === "the0-driver-rust" && m.executable) {
+          process.stdout.write(m.executable);
+        }
+      }
+    });')"
+[ -x "$RUST_DRIVER" ] || { echo "test.sh: the Rust driver was not built" >&2; exit 1; }
+echo "$RUST_DRIVER"
+
+step "sdk-node: node --test"
+cd "$SDK_DIR"
+THE0_RUST_DRIVER="$RUST_DRIVER" npm test
+
+step "examples/typescript-price-alerts: npm ci, build, node --test"
+cd "$EXAMPLE_DIR"
+npm ci
+npm test
+
+step "conformance suite against the Node driver"
+cd "$ROOT"
+THE0_CONFORMANCE_DRIVER="node $DRIVER" cargo test -p the0-conformance --test driver
+
+step "Node SDK: all tests passed"

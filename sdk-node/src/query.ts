@@ -1,0 +1,276 @@
+/**
+ * Queries: read-only handlers that answer questions about a bot.
+ *
+ * `run()` detects the mode once, in the core: `QUERY_PATH` set → answer that one query and write
+ * the envelope to `/query/result.json`; `BOT_TYPE=realtime` → serve HTTP (port 9476, or the
+ * agent's Unix socket); otherwise → write the `/info` answer. The HTTP server, routing, params
+ * (query string and JSON body), envelopes, limits and timeouts are the core's. Requests reach
+ * JavaScript through a Promise (`queryNext`), so the event loop never blocks: many handlers may
+ * be in flight at once and async handlers interleave.
+ *
+ * @example
+ * ```typescript
+ * import { query, state } from '@the0/sdk';
+ *
+ * query.handler('/portfolio', async (req) => {
+ *   const positions = state.get('positions', []);
+ *   return { positions, symbol: req.get('symbol', 'BTC/USD') };
+ * });
+ *
+ * await query.run();
+ * ```
+ */
+
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+import { The0Error, call, failure, fromNative, messageOf } from './errors';
+import { toJson } from './json';
+import { native, type NativeIncoming } from './native';
+
+export { ReadOnlyStateError, The0Error } from './errors';
+
+/** The request a handler receives. */
+export interface QueryRequest<P = Record<string, unknown>> {
+  /** The requested path, such as `"/portfolio"`. */
+  readonly path: string;
+  /**
+   * Parameters with their JSON types: query-string values are strings, values from a JSON body
+   * (or from `QUERY_PARAMS`) keep their types.
+   */
+  readonly params: P;
+  /**
+   * A parameter in string form — a string parameter as it is, any other value as its JSON text
+   * (`"5"`, `"true"`, `"[1,2]"`) — or `defaultValue` when absent. Identical in every the0 SDK.
+   */
+  get(key: string, defaultValue?: string): string | undefined;
+}
+
+/** A query handler: returns (or resolves to) any JSON-serializable value. */
+export type QueryHandler<P = Record<string, unknown>> = (req: QueryRequest<P>) => unknown;
+
+/** How long one wait for requests lasts before it is renewed (it ends early on shutdown). */
+const POLL_MS = 1000;
+/** Most requests taken from the core in one wait. */
+const BATCH = 256;
+/**
+ * After SIGTERM/SIGINT has stopped the server and `run()` has returned, the process exits by
+ * itself when nothing else holds the event loop; if something still does after this long, the
+ * SDK exits it (status 0), as a terminated query server must end.
+ */
+const SIGNAL_EXIT_GRACE_MS = 2000;
+
+const handlers = new Map<string, QueryHandler>();
+const current = new AsyncLocalStorage<Request>();
+
+function parseObject<T>(json: string): T {
+  return (json === '{}' ? {} : JSON.parse(json)) as T;
+}
+
+class Request implements QueryRequest {
+  readonly path: string;
+  readonly #paramsJson: string;
+  readonly #stringsJson: string;
+  #params: Record<string, unknown> | undefined;
+  #strings: Record<string, string> | undefined;
+
+  constructor(path: string, paramsJson: string, stringsJson: string) {
+    this.path = path;
+    this.#paramsJson = paramsJson;
+    this.#stringsJson = stringsJson;
+  }
+
+  get params(): Record<string, unknown> {
+    let params = this.#params;
+    if (params === undefined) {
+      params = parseObject<Record<string, unknown>>(this.#paramsJson);
+      this.#params = params;
+    }
+    return params;
+  }
+
+  get(key: string, defaultValue?: string): string | undefined {
+    const strings = this.#stringView();
+    return Object.prototype.hasOwnProperty.call(strings, key) ? strings[key] : defaultValue;
+  }
+
+  /** A copy of every parameter in string form. */
+  strings(): Record<string, string> {
+    return { ...this.#stringView() };
+  }
+
+  toJSON(): { path: string; params: Record<string, unknown> } {
+    return { path: this.path, params: this.params };
+  }
+
+  #stringView(): Record<string, string> {
+    let strings = this.#strings;
+    if (strings === undefined) {
+      strings = parseObject<Record<string, string>>(this.#stringsJson);
+      this.#strings = strings;
+    }
+    return strings;
+  }
+}
+
+/**
+ * Registers `fn` for `path` (a missing leading `/` is added; registering a path again replaces
+ * its handler). `fn` may be async. `/health` and `/info` are built in unless registered here.
+ *
+ * @throws The0Error `INVALID_ARGUMENT` for an empty path or one with control characters.
+ */
+export function handler<P = Record<string, unknown>>(path: string, fn: QueryHandler<P>): void {
+  if (typeof fn !== 'function') {
+    throw new TypeError(`query handler for ${JSON.stringify(path)} must be a function`);
+  }
+  const stored = call(() => native.queryRegister(String(path)));
+  handlers.set(stored, fn as QueryHandler);
+}
+
+/**
+ * Parameters of the current query in string form: those of the request being handled (also
+ * after an `await` inside the handler), else those of `QUERY_PARAMS` in ephemeral mode, else
+ * none.
+ */
+export function getParams(): Record<string, string> {
+  const request = current.getStore();
+  if (request !== undefined) return request.strings();
+  return JSON.parse(native.queryGetParams()) as Record<string, string>;
+}
+
+/** The bot configuration from `BOT_CONFIG`; `{}` when unset or not valid JSON. */
+export function getConfig<T = Record<string, unknown>>(): T {
+  return JSON.parse(native.queryGetConfig()) as T;
+}
+
+/**
+ * Whether this process serves queries (`QUERY_PATH` set, or `run()` started): state is then
+ * read-only.
+ */
+export function isQueryMode(): boolean {
+  return native.queryIsQueryMode();
+}
+
+/**
+ * Runs the query system in the detected mode and resolves when it is done.
+ *
+ * - ephemeral / info: writes the answer to the result file; a failed query exits the process
+ *   with code 1 (as upstream), a successful one resolves and the process exits by itself.
+ * - server: serves until SIGTERM or SIGINT, answers the requests in flight, then resolves; the
+ *   process then exits by itself with code 0.
+ *
+ * A server that cannot start (port in use, bad setting) logs the reason and exits with code 1.
+ */
+export async function run(): Promise<void> {
+  let mode: string;
+  try {
+    mode = native.queryStart();
+  } catch (e) {
+    const err = fromNative(e);
+    if (err instanceof The0Error && err.status === 'INVALID_STATE') throw err;
+    fatal(`query service cannot start: ${messageOf(err)}`);
+  }
+
+  const server = mode === 'server';
+  let signalled = false;
+  const onSignal = (): void => {
+    signalled = true;
+    try {
+      native.queryStop();
+    } catch {
+      // already finished
+    }
+  };
+  if (server) {
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+
+  let finished;
+  try {
+    await pump();
+  } finally {
+    finished = await native.queryFinish();
+    if (server) {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    }
+  }
+  if (finished.error) throw failure(finished.error.status, finished.error.message);
+  if (finished.exitCode !== 0) process.exit(finished.exitCode);
+  if (signalled) exitAfterGrace();
+}
+
+/** Takes requests from the core and starts their handlers until the service is done. */
+async function pump(): Promise<void> {
+  for (;;) {
+    const batch = await native.queryNext(POLL_MS, BATCH);
+    for (const request of batch.requests) dispatch(request);
+    if (batch.error) throw failure(batch.error.status, batch.error.message);
+    if (batch.done) return;
+  }
+}
+
+function dispatch(incoming: NativeIncoming): void {
+  const { id, path } = incoming;
+  const fn = handlers.get(path);
+  if (fn === undefined) {
+    answerError(id, `no JavaScript handler is registered for ${path}`);
+    return;
+  }
+  const request = new Request(path, incoming.paramsJson, incoming.stringsJson);
+  let out: unknown;
+  try {
+    out = current.run(request, fn, request);
+  } catch (e) {
+    answerError(id, messageOf(e));
+    return;
+  }
+  if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') {
+    (out as PromiseLike<unknown>).then(
+      (value) => answer(id, value),
+      (e: unknown) => answerError(id, messageOf(e)),
+    );
+  } else {
+    answer(id, out);
+  }
+}
+
+function answer(id: number, value: unknown): void {
+  let json: string;
+  try {
+    json = toJson(value);
+  } catch (e) {
+    answerError(id, `handler result cannot be serialized: ${messageOf(e)}`);
+    return;
+  }
+  try {
+    native.queryRespond(id, json);
+  } catch {
+    // The request timed out or its client left (UNKNOWN_REQUEST), or the core answered 500
+    // itself (INVALID_JSON): nobody is waiting for more.
+  }
+}
+
+function answerError(id: number, message: string): void {
+  try {
+    native.queryRespondError(id, message);
+  } catch {
+    // The request timed out or its client left: nobody is waiting.
+  }
+}
+
+function logLine(message: string, level: 'warn' | 'error'): void {
+  process.stderr.write(`${native.formatLog(message, undefined, level)}\n`);
+}
+
+function fatal(message: string): never {
+  logLine(message, 'error');
+  process.exit(1);
+}
+
+function exitAfterGrace(): void {
+  setTimeout(() => {
+    logLine('query server stopped by a signal; exiting although the event loop is still busy', 'warn');
+    process.exit();
+  }, SIGNAL_EXIT_GRACE_MS).unref();
+}
