@@ -3,6 +3,7 @@
 #   make run     build the example bot, run it on a local state directory, answer queries
 #   make test    everything CI runs: lint, Rust tests, conformance, every SDK's suite
 #   make bench   benchmarks; each figure is printed beside its target (TARGETS.md)
+#   make agent   the static, stripped the0-agent binary (printed path), checked in an empty root
 #
 # Build outputs go to $(CARGO_TARGET_DIR), outside the clone by default, so that a fresh clone on
 # a warm machine reuses earlier builds. Set CARGO_TARGET_DIR to override.
@@ -15,10 +16,14 @@ export THE0_CACHE ?= $(HOME)/.cache/the0-runtime
 export CARGO_TARGET_DIR ?= $(THE0_CACHE)/target
 export CARGO_TERM_COLOR ?= never
 
+# The agent binary for images: static glibc build (static-pie), rustls only, stripped.
+AGENT_TARGET := x86_64-unknown-linux-gnu
+AGENT_BIN := $(CARGO_TARGET_DIR)/$(AGENT_TARGET)/agent/the0-agent
+
 # Crates whose tests run from their own SDK scripts (they need a host language runtime).
 BINDING_CRATES := --exclude the0-python --exclude the0-node
 
-.PHONY: help run test bench lint test-rust test-ffi test-node bench-rust bench-node build
+.PHONY: help run agent test bench lint test-rust test-ffi test-node test-python bench-rust bench-node bench-python build
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -29,7 +34,12 @@ build:
 run:
 	scripts/run-example.sh
 
-test: lint test-rust test-ffi test-node
+agent:
+	RUSTFLAGS='-C target-feature=+crt-static' cargo build --profile agent --target $(AGENT_TARGET) -p the0-agent
+	scripts/check-static-agent.sh $(AGENT_BIN)
+	@echo "$(AGENT_BIN)"
+
+test: lint test-rust test-ffi test-node test-python
 
 lint:
 	cargo fmt --all --check
@@ -46,7 +56,11 @@ test-ffi:
 test-node:
 	sdk-node/scripts/test.sh
 
-bench: bench-rust bench-node
+# Python SDK: pip install ./sdk-python in a venv, the wheel, pytest, the example bot, conformance.
+test-python:
+	sdk-python/scripts/test.sh
+
+bench: bench-rust bench-node bench-python
 
 bench-rust:
 	cargo bench -p the0-sdk --bench state -- --noplot
@@ -54,3 +68,6 @@ bench-rust:
 
 bench-node:
 	sdk-node/scripts/bench.sh
+
+bench-python:
+	sdk-python/scripts/bench.sh

@@ -191,7 +191,8 @@ pub fn run() {
 /// not keep the process alive.
 fn serve_handlers() -> crate::Result<i32> {
     let mode = service::start(StartOptions { handle_signals: true })?;
-    let workers = if mode == Mode::Server { worker_count()? } else { 1 };
+    let default = thread::available_parallelism().map_or(2, |n| n.get()).max(2);
+    let workers = if mode == Mode::Server { worker_count(default)? } else { 1 };
     for i in 0..workers {
         let spawned = thread::Builder::new()
             .name(format!("the0-query-worker-{i}"))
@@ -208,10 +209,9 @@ fn serve_handlers() -> crate::Result<i32> {
     service::finish()
 }
 
-/// Handler threads in server mode: `THE0_QUERY_WORKERS`, or the CPU count (at least 2, so one
-/// slow handler does not stall the others).
-fn worker_count() -> crate::Result<usize> {
-    let default = thread::available_parallelism().map_or(2, |n| n.get()).max(2);
+/// Handler threads in server mode: `THE0_QUERY_WORKERS`, or the host's `default` (Rust: the CPU
+/// count, at least 2, so one slow handler does not stall the others).
+pub fn worker_count(default: usize) -> crate::Result<usize> {
     match env::parse_or(env::THE0_QUERY_WORKERS, default)? {
         0 => Err(crate::Error::InvalidArgument(format!(
             "{} must be at least 1",

@@ -91,6 +91,12 @@ pub fn clear() -> Result<()> {
     Store::from_env().clear()
 }
 
+/// The error of a `set` whose value the host language could not serialize (see
+/// [`Store::unserializable_value`]).
+pub fn unserializable_value(key: &str, detail: &str) -> Error {
+    Store::from_env().unserializable_value(key, detail)
+}
+
 /// Stores JSON text (from any language) under `key`, in canonical form.
 pub fn set_json(key: &str, json: &str) -> Result<()> {
     Store::from_env().set_json(key, json)

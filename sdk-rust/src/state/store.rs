@@ -57,11 +57,17 @@ impl Store {
     /// Stores a serializable Rust value under `key`.
     pub fn set<T: serde::Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<()> {
         self.check_writable("set", key)?;
-        let bytes = serde_json::to_vec(value).map_err(|source| Error::Json {
-            what: format!("value for state key {} cannot be serialized", json::quote(key)),
-            source,
-        })?;
+        let bytes = serde_json::to_vec(value).map_err(|source| unserializable(key, source))?;
         self.write(key, &bytes)
+    }
+
+    /// The error of a `set` whose value the host language could not turn into JSON (`detail`
+    /// says why): a read-only process or a bad key is reported first, as for any `set`.
+    pub fn unserializable_value(&self, key: &str, detail: &str) -> Error {
+        match self.check_writable("set", key) {
+            Err(e) => e,
+            Ok(()) => unserializable(key, serde::ser::Error::custom(detail)),
+        }
     }
 
     /// The JSON text stored under `key`, or `None` when the key has no value.
@@ -197,6 +203,13 @@ impl Store {
     }
 }
 
+fn unserializable(key: &str, source: serde_json::Error) -> Error {
+    Error::Json {
+        what: format!("value for state key {} cannot be serialized", json::quote(key)),
+        source,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,6 +313,18 @@ mod tests {
             Status::InvalidJson,
             "type mismatch is not corruption: {err}"
         );
+    }
+
+    #[test]
+    fn unserializable_values_report_the_key_rule_first() {
+        let (_dir, store) = store();
+        let err = store.unserializable_value("k", "Object of type set is not JSON serializable");
+        assert_eq!(err.status(), Status::InvalidJson);
+        assert_eq!(
+            err.to_string(),
+            r#"value for state key "k" cannot be serialized: Object of type set is not JSON serializable"#
+        );
+        assert_eq!(store.unserializable_value("a/b", "x").status(), Status::InvalidKey);
     }
 
     #[test]

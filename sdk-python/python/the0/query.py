@@ -1,0 +1,424 @@
+"""Queries: read-only handlers that answer questions about a running bot.
+
+Example::
+
+    from the0 import query, state
+
+    @query.handler("/portfolio")
+    def portfolio(req):
+        positions = state.get("positions", [])
+        return {"positions": positions, "count": len(positions)}
+
+    @query.handler("/status")
+    async def status(req):              # async handlers run on an asyncio loop
+        return {"symbol": req.get("symbol", "BTC/USD"), "active": True}
+
+    query.run()
+
+:func:`run` detects the mode once (the same rules in every the0 SDK):
+
+1. ``QUERY_PATH`` non-empty: **ephemeral** -- answer that path with ``QUERY_PARAMS``, write the
+   envelope to ``/query/result.json`` (``THE0_QUERY_RESULT_FILE``), exit 0 or 1.
+2. ``BOT_TYPE=realtime``: **server** -- HTTP on ``THE0_QUERY_SOCKET`` or TCP
+   ``0.0.0.0:${THE0_QUERY_PORT:-9476}``, until SIGTERM or Ctrl-C.
+3. otherwise: **info** -- the ``/info`` answer to the result file.
+
+The HTTP server, routing, parameters (query string and JSON body), envelopes, limits and timeouts
+are the shared Rust core's. Python threads wait for requests in the core with the GIL released,
+call the handler, and hand the JSON result back. A handler that raises is answered 500 with its
+message, and the server keeps serving. While the process serves queries, state is read-only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextvars
+import inspect
+import json
+import signal
+import sys
+import threading
+import time
+from types import CoroutineType
+from typing import Any, Awaitable, Callable, Dict, Optional, TypeVar, Union
+
+from . import _native
+from .errors import ReadOnlyStateError, The0Error
+
+__all__ = [
+    "handler",
+    "run",
+    "get_params",
+    "get_config",
+    "is_query_mode",
+    "QueryRequest",
+    "ReadOnlyStateError",
+]
+
+HandlerResult = Union[Any, Awaitable[Any]]
+HandlerFn = Callable[["QueryRequest"], HandlerResult]
+F = TypeVar("F", bound=HandlerFn)
+
+#: Handler threads in server mode when ``THE0_QUERY_WORKERS`` is not set. Python code runs one
+#: thread at a time (the GIL), so more threads only help handlers that block (I/O, sleep);
+#: a few are enough to keep one slow handler from stalling the others.
+DEFAULT_WORKERS = 4
+
+#: A handler running longer than this lets another thread take requests (see ``_Pool``).
+STALL_SECONDS = 0.02
+
+_encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+
+# path -> (function, is_async)
+_handlers: Dict[str, "tuple[HandlerFn, bool]"] = {}
+
+# String parameters of the request being handled (thread- and task-local).
+_current: contextvars.ContextVar[Optional[Dict[str, str]]] = contextvars.ContextVar(
+    "the0_query_params", default=None
+)
+
+
+class QueryRequest:
+    """The request a handler receives.
+
+    Attributes:
+        path: the requested path (``"/portfolio"``).
+        params: the parameters with their JSON types: query-string values are strings, values of a
+            JSON body (what the platform's gateway sends) keep their types (``{"limit": 5}``).
+    """
+
+    __slots__ = ("path", "params", "_strings")
+
+    def __init__(
+        self,
+        path: str,
+        params: Optional[Dict[str, Any]] = None,
+        strings: Optional[Dict[str, str]] = None,
+    ) -> None:
+        self.path = path
+        self.params: Dict[str, Any] = {} if params is None else params
+        self._strings = strings
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Parameter ``key`` in string form, or ``default`` when absent.
+
+        A string parameter is returned as it is; any other value as its JSON text (``"5"``,
+        ``"true"``, ``'["a",1]'``) -- the same answer in every the0 SDK. Use ``req.params`` for
+        the typed value.
+        """
+        strings = self._strings
+        if strings is None:
+            strings = self._strings = _native.param_strings(_encode(self.params))
+        return strings.get(key, default)
+
+    def __repr__(self) -> str:
+        return f"QueryRequest(path={self.path!r}, params={self.params!r})"
+
+
+def handler(path: str, fn: Optional[HandlerFn] = None) -> Any:
+    """Registers a handler for ``path`` (a missing leading ``/`` is added).
+
+    Used as a decorator, ``@query.handler("/status")``, or called as ``query.handler("/status",
+    fn)``. The handler receives a :class:`QueryRequest` and returns anything ``json.dumps``
+    accepts; it may be an ``async def``. Registering a path again replaces its handler.
+
+    Raises:
+        InvalidArgumentError: the path is empty or contains control characters.
+    """
+
+    def register(func: F) -> F:
+        stored = _native.query_register(path)
+        _handlers[stored] = (func, inspect.iscoroutinefunction(func))
+        return func
+
+    if fn is not None:
+        return register(fn)
+    return register
+
+
+def get_params() -> Dict[str, str]:
+    """Parameters of the query being handled, in string form (as :meth:`QueryRequest.get` returns
+    them); outside a handler, those of ``QUERY_PARAMS`` in ephemeral mode, else ``{}``. A copy."""
+    current = _current.get()
+    if current is not None:
+        return dict(current)
+    return _native.query_env_params()
+
+
+def get_config() -> Dict[str, Any]:
+    """The bot configuration from ``BOT_CONFIG`` (``{}`` when unset or not valid JSON)."""
+    return _native.get_config()
+
+
+def is_query_mode() -> bool:
+    """Whether this process answers queries: ``QUERY_PATH`` is set, or :func:`run` is serving.
+    State is read-only then."""
+    return _native.is_query_mode()
+
+
+# ---------------------------------------------------------------------------------------------
+# Serving
+
+
+def _message(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
+
+
+def _answer_error(rid: int, message: str) -> None:
+    try:
+        _native.query_respond_error(rid, message)
+    except The0Error:
+        pass  # the request timed out meanwhile: nobody is waiting
+
+
+def _answer(rid: int, data: Any) -> None:
+    try:
+        text = _encode(data)
+    except (TypeError, ValueError, RecursionError) as exc:
+        _answer_error(rid, f"handler result cannot be serialized: {exc}")
+        return
+    try:
+        _native.query_respond(rid, text)
+    except The0Error:
+        pass  # the request timed out meanwhile: nobody is waiting
+
+
+class _AsyncRunner:
+    """One asyncio loop on a daemon thread, shared by every ``async def`` handler."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+
+    def submit(self, rid: int, awaitable: Awaitable[Any], strings: Dict[str, str]) -> None:
+        future = asyncio.run_coroutine_threadsafe(_with_params(awaitable, strings), self._get())
+        future.add_done_callback(lambda f: _complete(rid, f))
+
+    def _get(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(
+                    target=loop.run_forever, name="the0-query-asyncio", daemon=True
+                )
+                thread.start()
+                self._loop = loop
+            return self._loop
+
+    def close(self) -> None:
+        with self._lock:
+            if self._loop is not None:
+                self._loop.call_soon_threadsafe(self._loop.stop)
+                self._loop = None
+
+
+async def _with_params(awaitable: Awaitable[Any], strings: Dict[str, str]) -> Any:
+    _current.set(strings)  # this task's own context
+    return await awaitable
+
+
+def _complete(rid: int, future: "concurrent.futures.Future[Any]") -> None:
+    if future.cancelled():
+        _answer_error(rid, "handler was cancelled")
+        return
+    exc = future.exception()
+    if exc is not None:
+        _answer_error(rid, _message(exc))
+    else:
+        _answer(rid, future.result())
+
+
+_async_runner = _AsyncRunner()
+
+
+def _handle(rid: int, path: str, params: Dict[str, Any], strings: Dict[str, str], reraise: bool) -> None:
+    """Runs the handler of one request and answers it (async handlers answer when they finish).
+
+    A handler raising ``SystemExit`` or ``KeyboardInterrupt`` is answered 500 like any other
+    failure; with ``reraise`` (the single-request modes, on the caller's thread) the exception then
+    propagates.
+    """
+    entry = _handlers.get(path)
+    if entry is None:
+        _answer_error(rid, f"no Python handler is registered for {path}")
+        return
+    fn, is_async = entry
+    token = _current.set(strings)
+    try:
+        data = fn(QueryRequest(path, params, strings))
+    except Exception as exc:
+        _answer_error(rid, _message(exc))
+        return
+    except BaseException as exc:  # SystemExit, KeyboardInterrupt
+        _answer_error(rid, _message(exc))
+        if reraise:
+            raise
+        return
+    finally:
+        _current.reset(token)
+    if is_async or type(data) is CoroutineType:
+        _async_runner.submit(rid, data, strings)
+    else:
+        _answer(rid, data)
+
+
+def _work_inline() -> None:
+    """Ephemeral and info modes: the (at most one) request is handled on the caller's thread."""
+    while True:
+        item = _native.query_next(0.1, True)
+        if item is None:
+            continue  # idle
+        if not item:
+            return  # done
+        _handle(*item, True)
+
+
+class _Pool:
+    """Server mode's handler threads. They take turns polling the core:
+
+    one thread at a time (the poller) takes requests and runs their handlers, so fast handlers
+    never contend for the GIL and never wait for a thread switch. When the poller has been inside
+    one handler for longer than ``stall`` seconds (a handler blocked on I/O, or sleeping), an idle
+    thread takes over polling; the slow thread rejoins the idle ones when its handler returns. Up
+    to ``size`` handlers can so be in progress at once.
+    """
+
+    def __init__(self, size: int, stall: float, done: threading.Event) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._poller: Optional[int] = None  # thread ident of the poller
+        self._busy_since = 0.0  # when the poller entered its handler; 0.0 while it polls
+        self._finished = False
+        self._size = size
+        self._stall = stall
+        self._done = done
+
+    def start(self) -> None:
+        for i in range(self._size):
+            threading.Thread(target=self._run, name=f"the0-query-worker-{i}", daemon=True).start()
+
+    def _claim(self, me: int) -> bool:
+        """Waits until this thread is the poller; False once the service is done."""
+        with self._cond:
+            while not self._finished:
+                poller, busy = self._poller, self._busy_since
+                if poller is None or poller == me or (busy and time.monotonic() - busy >= self._stall):
+                    self._poller, self._busy_since = me, 0.0
+                    return True
+                self._cond.wait(self._stall)
+            return False
+
+    def _run(self) -> None:
+        me = threading.get_ident()
+        next_request = _native.query_next
+        monotonic = time.monotonic
+        cond = self._cond
+        try:
+            while self._claim(me):
+                while True:
+                    item = next_request(0.5, True)
+                    if item is None:
+                        continue  # idle
+                    if not item:
+                        return  # done
+                    self._busy_since = monotonic()
+                    _handle(*item, False)
+                    with cond:
+                        if self._poller != me:
+                            break  # another thread took over while this handler ran
+                        self._busy_since = 0.0
+        finally:
+            # The poller leaves on Done (or on an unexpected error): the pool is finished.
+            self._finish_if_poller(me)
+
+    def _finish_if_poller(self, me: int) -> None:
+        with self._cond:
+            if self._finished or self._poller != me:
+                return
+            self._finished = True
+            self._cond.notify_all()
+        self._done.set()
+
+
+def _serve(count: int) -> None:
+    """Server mode: a pool of ``count`` handler threads polls the core; this thread waits for a
+    stop signal (SIGTERM, SIGINT) or for the service to end, then returns (``run`` then waits for
+    the server to finish)."""
+    done = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        _native.query_stop()
+        done.set()  # do not wait for handler threads: a hung handler must not block the exit
+
+    # Handlers first: once the pool runs, this thread may wait for the GIL a while.
+    previous = _install_signal_handlers(on_signal)
+    try:
+        _Pool(count, STALL_SECONDS, done).start()
+        while not done.wait(0.25):
+            pass
+    except KeyboardInterrupt:
+        # Raised here when Python's own SIGINT handler is still in place (run() not called from
+        # the main thread).
+        pass
+    finally:
+        _restore_signal_handlers(previous)
+        _native.query_stop()  # a no-op when the server has already stopped
+
+
+def _install_signal_handlers(handler: Any) -> Dict[int, Any]:
+    previous: Dict[int, Any] = {}
+    if threading.current_thread() is not threading.main_thread():
+        return previous
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            previous[sig] = signal.signal(sig, handler)
+        except (ValueError, OSError):
+            pass
+    return previous
+
+
+def _restore_signal_handlers(previous: Dict[int, Any]) -> None:
+    for sig, old in previous.items():
+        try:
+            signal.signal(sig, old)
+        except (ValueError, OSError, TypeError):
+            pass
+
+
+def run() -> None:
+    """Runs the query system in the detected mode (see the module documentation).
+
+    Ephemeral and info modes write the answer to the result file and return, or exit with code 1
+    when the query failed. Server mode serves until SIGTERM or Ctrl-C (call ``run()`` from the main
+    thread so that those signals reach it), then returns. A server that cannot start (port in use,
+    bad settings) logs the reason on stderr and exits with code 1.
+    """
+    from . import log
+
+    try:
+        mode = _native.query_start()
+    except The0Error as exc:
+        log(f"query service cannot start: {exc}", level="error")
+        sys.exit(1)
+    failed = False
+    stage = "cannot start"
+    try:
+        if mode == "server":
+            count = _native.query_workers(DEFAULT_WORKERS)
+            stage = "failed"
+            _serve(count)
+        else:
+            stage = "failed"
+            _work_inline()
+    except The0Error as exc:  # a bad THE0_QUERY_WORKERS, or a service call refused
+        failed = True
+        _native.query_stop()
+        log(f"query service {stage}: {exc}", level="error")
+    finally:
+        code = _native.query_finish()
+        _async_runner.close()
+    if failed:
+        code = 1
+    if code != 0:
+        sys.stdout.flush()
+        sys.exit(code)

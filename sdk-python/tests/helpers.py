@@ -1,0 +1,160 @@
+"""Shared helpers of the SDK tests: clean environments, subprocesses, a small HTTP client."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+REPO = Path(__file__).resolve().parents[2]
+
+#: Variables that change the SDK's behaviour; removed from every child environment so that each
+#: test states the environment it means.
+SCRUBBED = [
+    "BOT_ID",
+    "BOT_CONFIG",
+    "BOT_TYPE",
+    "CODE_MOUNT_DIR",
+    "STATE_DIR",
+    "QUERY_PATH",
+    "QUERY_PARAMS",
+    "THE0_QUERY_PORT",
+    "THE0_QUERY_HOST",
+    "THE0_QUERY_SOCKET",
+    "THE0_QUERY_RESULT_FILE",
+    "THE0_QUERY_TIMEOUT_MS",
+    "THE0_QUERY_MAX_BODY_BYTES",
+    "THE0_QUERY_MAX_IN_FLIGHT",
+    "THE0_QUERY_WORKERS",
+]
+
+
+def clean_env(**extra: str) -> Dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in SCRUBBED}
+    env.update(extra)
+    return env
+
+
+def script(tmp_path: Path, source: str, name: str = "script.py") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(source))
+    return path
+
+
+def run_python(path: Path, env: Dict[str, str], timeout: float = 60, args: List[str] = ()) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(path), *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path: str, timeout: float = 30) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self._path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        sock.connect(self._path)
+        self.sock = sock
+
+
+Target = Any  # a port (int) or a Unix socket path (str)
+
+
+def request(
+    target: Target, method: str, path: str, body: Optional[bytes] = None, timeout: float = 30
+) -> Tuple[int, Any, Dict[str, str]]:
+    """One request on a fresh connection; returns (status, parsed JSON body, headers)."""
+    if isinstance(target, int):
+        conn: http.client.HTTPConnection = http.client.HTTPConnection("127.0.0.1", target, timeout=timeout)
+    else:
+        conn = UnixHTTPConnection(target, timeout=timeout)
+    try:
+        headers = {"Connection": "close"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        raw = response.read()
+        return response.status, json.loads(raw), {k.lower(): v for k, v in response.getheaders()}
+    finally:
+        conn.close()
+
+
+def get(target: Target, path: str) -> Tuple[int, Any]:
+    status, body, _ = request(target, "GET", path)
+    return status, body
+
+
+class Server:
+    """A query program started in server mode; killed on exit from the ``with`` block."""
+
+    def __init__(self, path: Path, env: Dict[str, str], target: Target) -> None:
+        self.target = target
+        self.proc = subprocess.Popen(
+            [sys.executable, str(path)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def __enter__(self) -> "Server":
+        self.wait_healthy()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.communicate(timeout=30)
+
+    def wait_healthy(self, limit: float = 30) -> None:
+        deadline = time.monotonic() + limit
+        while True:
+            if self.proc.poll() is not None:
+                out, err = self.proc.communicate()
+                raise AssertionError(f"server exited with {self.proc.returncode}: {err}")
+            try:
+                if get(self.target, "/health")[0] == 200:
+                    return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"server at {self.target} not healthy after {limit} s")
+            time.sleep(0.02)
+
+    def stop(self, signum: int, limit: float = 30) -> Tuple[int, str, str]:
+        """Sends ``signum`` and waits for the exit; returns (exit code, stdout, stderr)."""
+        self.proc.send_signal(signum)
+        out, err = self.proc.communicate(timeout=limit)
+        return self.proc.returncode, out, err
+
+
+def tcp_server_env(port: int, **extra: str) -> Dict[str, str]:
+    return clean_env(BOT_TYPE="realtime", THE0_QUERY_HOST="127.0.0.1", THE0_QUERY_PORT=str(port), **extra)
+
+
+def json_lines(text: str) -> Iterator[Any]:
+    for line in text.splitlines():
+        if line.strip():
+            yield json.loads(line)
