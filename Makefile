@@ -23,7 +23,7 @@ AGENT_BIN := $(CARGO_TARGET_DIR)/$(AGENT_TARGET)/agent/the0-agent
 # Crates whose tests run from their own SDK scripts (they need a host language runtime).
 BINDING_CRATES := --exclude the0-python --exclude the0-node
 
-.PHONY: help run agent test bench lint test-rust test-ffi test-node test-python bench-rust bench-node bench-python build
+.PHONY: help run agent test deps bench lint test-rust test-ffi test-node test-python bench-rust bench-node bench-python build
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -39,7 +39,11 @@ agent:
 	scripts/check-static-agent.sh $(AGENT_BIN)
 	@echo "$(AGENT_BIN)"
 
-test: lint test-rust test-ffi test-node test-python
+test: lint deps test-rust agent test-ffi test-node test-python
+
+# Servers the tests start: MinIO, built once with `go install` and cached outside the clone.
+deps:
+	scripts/ensure-minio.sh
 
 lint:
 	cargo fmt --all --check
@@ -62,9 +66,10 @@ test-python:
 
 bench: bench-rust bench-node bench-python
 
-bench-rust:
+bench-rust: deps agent
 	cargo bench -p the0-sdk --bench state -- --noplot
 	bench/query-rust.sh
+	THE0_AGENT_STATIC=$(AGENT_BIN) cargo bench -p the0-agent --bench agent
 
 bench-node:
 	sdk-node/scripts/bench.sh

@@ -46,6 +46,18 @@ fn temp_path_for(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()))
 }
 
+/// Whether `file_name` is one of [`write_atomic`]'s temporary files (`.name.<pid>.<n>.tmp`). The
+/// agent leaves these out of state archives: they are either about to be renamed or left over
+/// from a crash.
+pub fn is_temp_file(file_name: &str) -> bool {
+    let Some(inner) = file_name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
+        return false;
+    };
+    let mut parts = inner.rsplitn(3, '.');
+    let numeric = |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    numeric(parts.next()) && numeric(parts.next()) && parts.next().is_some_and(|name| !name.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,6 +74,26 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["value.json"]);
+    }
+
+    #[test]
+    fn temp_files_are_recognised() {
+        let temp = temp_path_for(Path::new("/s/prices.json"));
+        assert!(
+            is_temp_file(temp.file_name().unwrap().to_str().unwrap()),
+            "{}",
+            temp.display()
+        );
+        for name in [
+            "prices.json",
+            ".prices.json",
+            ".x.1.tmp",
+            ".x.a.1.tmp",
+            "..1.2.tmp",
+            ".x.1.2.tmpx",
+        ] {
+            assert!(!is_temp_file(name), "{name}");
+        }
     }
 
     #[test]

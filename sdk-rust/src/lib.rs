@@ -26,7 +26,7 @@
 
 pub mod env;
 mod error;
-mod fsutil;
+pub mod fsutil;
 pub mod input;
 pub mod json;
 pub mod query;

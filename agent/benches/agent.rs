@@ -1,0 +1,325 @@
+//! Agent figures, each printed beside its target (TARGETS.md). Nothing is asserted.
+//!
+//! - change detection on a 1 GiB state tree with one 1 KiB file changed (target <= 50 ms);
+//! - `state.set` -> object readable in the store, p50/p99 over 100 writes, local store and S3
+//!   (target p99 <= 1 s);
+//! - idle RSS with a bot running and nothing to sync (target <= 10 MB);
+//! - peak RSS while archiving and uploading 1 GiB of state (target <= 64 MB);
+//! - binary size of the static build, when `THE0_AGENT_STATIC` names it (target <= 15 MB).
+//!
+//! `THE0_BENCH_QUICK=1` shrinks the trees and runs for a smoke test of the bench itself.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use the0_agent::sync::tree::Scanner;
+use the0_sdk::state::Store;
+
+fn quick() -> bool {
+    std::env::var_os("THE0_BENCH_QUICK").is_some()
+}
+
+fn main() {
+    let work = tempfile::tempdir().expect("temp dir");
+    change_detection(work.path());
+    let minio = start_minio(work.path());
+    for (name, store_env) in [
+        ("local store", local_env(work.path())),
+        ("S3 (MinIO)", minio.1.clone()),
+    ] {
+        set_to_object(work.path(), name, &store_env, &minio);
+    }
+    idle_rss(work.path());
+    peak_rss_uploading(work.path(), &minio);
+    binary_size();
+}
+
+/// A directory of `files` files of `size` bytes each, with distinct content.
+fn fill_tree(root: &Path, files: usize, size: usize) {
+    let mut block = vec![0u8; size];
+    for i in 0..files {
+        let dir = root.join(format!("d{}", i % 16));
+        fs::create_dir_all(&dir).unwrap();
+        block[..8].copy_from_slice(&(i as u64).to_le_bytes());
+        fs::write(dir.join(format!("f{i}.bin")), &block).unwrap();
+    }
+}
+
+fn change_detection(work: &Path) {
+    let root = work.join("tree");
+    let (files, size) = if quick() { (64, 1 << 20) } else { (1024, 1 << 20) };
+    fill_tree(&root, files, size);
+    fs::write(root.join("small.json"), vec![b'1'; 1024]).unwrap();
+    let mut scanner = Scanner::new(&root);
+    let started = Instant::now();
+    let first = scanner.scan().unwrap();
+    let full = started.elapsed();
+    let mut samples = Vec::new();
+    for round in 0..20u8 {
+        fs::write(root.join("small.json"), vec![b'0' + round % 10; 1024]).unwrap();
+        let started = Instant::now();
+        let tree = scanner.scan().unwrap();
+        samples.push(started.elapsed());
+        assert_eq!(scanner.files_read, 1, "only the changed file is read");
+        std::hint::black_box(tree);
+    }
+    samples.sort();
+    println!(
+        "change detection, {} MiB in {} files, one 1 KiB file changed: p50 {:.1} ms, max {:.1} ms (target: <= 50 ms); first full scan {:.0} ms",
+        first.total_bytes >> 20,
+        first.entries.len(),
+        ms(samples[samples.len() / 2]),
+        ms(samples[samples.len() - 1]),
+        ms(full)
+    );
+    fs::remove_dir_all(&root).unwrap();
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+struct Minio(Child, Vec<(String, String)>, u16);
+
+impl Drop for Minio {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_minio(work: &Path) -> Minio {
+    let bin = std::env::var("THE0_MINIO_BIN")
+        .unwrap_or_else(|_| format!("{}/.cache/the0-runtime/bin/minio", std::env::var("HOME").unwrap()));
+    let port = free_port();
+    let child = Command::new(bin)
+        .args([
+            "server",
+            "--quiet",
+            "--address",
+            &format!("127.0.0.1:{port}"),
+            "--console-address",
+            &format!("127.0.0.1:{}", free_port()),
+        ])
+        .arg(work.join("minio"))
+        .env("MINIO_ROOT_USER", "bench")
+        .env("MINIO_ROOT_PASSWORD", "bench-secret")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start MinIO (scripts/ensure-minio.sh builds it)");
+    let env = vec![
+        ("MINIO_ENDPOINT".to_owned(), format!("127.0.0.1:{port}")),
+        ("MINIO_ACCESS_KEY".to_owned(), "bench".to_owned()),
+        ("MINIO_SECRET_KEY".to_owned(), "bench-secret".to_owned()),
+    ];
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "MinIO did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Minio(child, env, port)
+}
+
+fn local_env(work: &Path) -> Vec<(String, String)> {
+    vec![(
+        "THE0_STORE".to_owned(),
+        format!("file://{}", work.join("local-store").display()),
+    )]
+}
+
+/// Starts the agent on a sleeping bot in a fresh container layout under `dir`.
+fn start_agent(dir: &Path, bot_id: &str, store_env: &[(String, String)]) -> Child {
+    for sub in ["bot", "state", "logs"] {
+        fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    let bot = dir.join("bot/bot.sh");
+    fs::write(&bot, "#!/bin/sh\nexec sleep 3600\n").unwrap();
+    fs::set_permissions(&bot, fs::Permissions::from_mode(0o755)).unwrap();
+    let path = |s: &str| dir.join(s).to_string_lossy().into_owned();
+    Command::new(env!("CARGO_BIN_EXE_the0-agent"))
+        .arg("execute")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .envs([
+            ("BOT_ID", bot_id.to_owned()),
+            ("RUNTIME", "rust-stable".to_owned()),
+            ("ENTRYPOINT", "bot.sh".to_owned()),
+            ("BOT_TYPE", "realtime".to_owned()),
+            ("CODE_PATH", path("bot")),
+            ("STATE_PATH", path("state")),
+            ("LOGS_PATH", path("logs")),
+            ("THE0_AGENT_RUNTIME_DIR", path("runtime")),
+            ("MAX_STATE_FILE_SIZE_MB", "2048".to_owned()),
+        ])
+        .envs(store_env.iter().cloned())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the agent")
+}
+
+/// Reads the stored state archive of `bot_id` and returns the content of `key`'s state file.
+fn stored_value(store_env: &[(String, String)], minio: &Minio, bot_id: &str, key: &str) -> Option<Vec<u8>> {
+    let archive = match store_env.iter().find(|(k, _)| k == "THE0_STORE") {
+        Some((_, url)) => fs::read(
+            Path::new(url.trim_start_matches("file://")).join(format!("bot-state/{bot_id}/state.tar.gz")),
+        )
+        .ok()?,
+        None => {
+            let out = Command::new("curl")
+                .args([
+                    "-sf",
+                    "--aws-sigv4",
+                    "aws:amz:us-east-1:s3",
+                    "--user",
+                    "bench:bench-secret",
+                ])
+                .arg(format!(
+                    "http://127.0.0.1:{}/bot-state/{bot_id}/state.tar.gz",
+                    minio.2
+                ))
+                .output()
+                .ok()?;
+            out.status.success().then_some(out.stdout)?
+        }
+    };
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(&archive[..]));
+    for entry in tar.entries().ok()? {
+        let mut entry = entry.ok()?;
+        if entry.path().ok()?.to_string_lossy() == format!(".the0-state/{key}.json") {
+            let mut content = Vec::new();
+            std::io::Read::read_to_end(&mut entry, &mut content).ok()?;
+            return Some(content);
+        }
+    }
+    None
+}
+
+fn set_to_object(work: &Path, name: &str, store_env: &[(String, String)], minio: &Minio) {
+    let bot_id = format!("latency-{}", name.len());
+    let dir = work.join(&bot_id);
+    let mut agent = start_agent(&dir, &bot_id, store_env);
+    let store = Store::new(dir.join("state/.the0-state"));
+    let writes = if quick() { 10 } else { 100 };
+    let mut samples = Vec::new();
+    for i in 0..writes {
+        let value = format!("{{\"n\":{i}}}");
+        let started = Instant::now();
+        store.set_json("counter", &value).unwrap();
+        let deadline = started + Duration::from_secs(30);
+        while stored_value(store_env, minio, &bot_id, "counter").as_deref() != Some(value.as_bytes()) {
+            assert!(Instant::now() < deadline, "write {i} never reached the store");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        samples.push(started.elapsed());
+    }
+    let _ = agent.kill();
+    let _ = agent.wait();
+    samples.sort();
+    let pct = |p: usize| ms(samples[(samples.len() * p / 100).min(samples.len() - 1)]);
+    println!(
+        "state.set -> object readable, {name}, {writes} writes: p50 {:.0} ms, p99 {:.0} ms (target: p99 <= 1000 ms; upstream up to 60 s)",
+        pct(50),
+        pct(99)
+    );
+}
+
+/// `VmRSS` or `VmHWM` of a process, in KiB.
+fn memory_kib(pid: u32, field: &str) -> u64 {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(field)?
+                .trim()
+                .strip_suffix("kB")?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0)
+}
+
+fn idle_rss(work: &Path) {
+    let dir = work.join("idle");
+    let mut agent = start_agent(&dir, "idle", &local_env(work));
+    std::thread::sleep(Duration::from_secs(if quick() { 2 } else { 5 }));
+    let rss = memory_kib(agent.id(), "VmRSS:");
+    let _ = agent.kill();
+    let _ = agent.wait();
+    println!(
+        "agent idle RSS (bot running, nothing to sync): {:.1} MB (target: <= 10 MB)",
+        rss as f64 / 1024.0
+    );
+}
+
+fn peak_rss_uploading(work: &Path, minio: &Minio) {
+    let dir = work.join("big");
+    let (files, size) = if quick() { (64, 1 << 20) } else { (256, 4 << 20) };
+    fill_tree(&dir.join("state/data"), files, size);
+    let started = Instant::now();
+    let mut agent = start_agent(&dir, "big", &minio.1);
+    let deadline = started + Duration::from_secs(600);
+    while !uploaded(minio, "big") {
+        assert!(Instant::now() < deadline, "the big state never reached the store");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let peak = memory_kib(agent.id(), "VmHWM:");
+    let took = started.elapsed();
+    let _ = agent.kill();
+    let _ = agent.wait();
+    println!(
+        "agent peak RSS archiving and uploading {} MiB of state to S3: {:.1} MB in {:.1} s (target: <= 64 MB)",
+        (files * size) >> 20,
+        peak as f64 / 1024.0,
+        took.as_secs_f64()
+    );
+}
+
+fn uploaded(minio: &Minio, bot_id: &str) -> bool {
+    Command::new("curl")
+        .args([
+            "-sf",
+            "-o",
+            "/dev/null",
+            "-I",
+            "--aws-sigv4",
+            "aws:amz:us-east-1:s3",
+            "--user",
+            "bench:bench-secret",
+        ])
+        .arg(format!(
+            "http://127.0.0.1:{}/bot-state/{bot_id}/state.tar.gz",
+            minio.2
+        ))
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn binary_size() {
+    match std::env::var("THE0_AGENT_STATIC").map(PathBuf::from) {
+        Ok(path) if path.exists() => {
+            let size = fs::metadata(&path).unwrap().len();
+            println!(
+                "static agent binary, stripped: {:.1} MB (target: <= 15 MB) [{}]",
+                size as f64 / 1e6,
+                path.display()
+            );
+        }
+        _ => println!("static agent binary: not measured (run `make agent` and set THE0_AGENT_STATIC)"),
+    }
+    let _ = std::io::stdout().flush();
+}

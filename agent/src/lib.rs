@@ -1,0 +1,22 @@
+//! # the0-agent
+//!
+//! The statically linked agent inside every the0 bot container. It replaces upstream's
+//! `/app/runtime` for `execute` and `daemon`, keeping its environment, paths, buckets and keys:
+//!
+//! - [`execute`]: download code ([`code`]) and state, run the bot as a proper PID 1
+//!   ([`process`], [`runtime`]), sync state and logs ([`sync`]) to the object store ([`store`]),
+//!   and stop in the right order within a budget;
+//! - [`daemon`]: the same sync as a standalone sidecar, and a one-shot downloader.
+
+pub mod archive;
+pub mod cli;
+pub mod code;
+pub mod config;
+pub mod daemon;
+pub mod execute;
+mod health;
+pub mod logging;
+pub mod process;
+pub mod runtime;
+pub mod store;
+pub mod sync;

@@ -1,0 +1,440 @@
+//! The S3 store (aws-sdk-s3 over rustls), path-style addressing, for MinIO and any S3-compatible
+//! server.
+//!
+//! Configured from upstream's variables (`MINIO_ENDPOINT` as `host:port`, `MINIO_ACCESS_KEY`,
+//! `MINIO_SECRET_KEY`, `MINIO_USE_SSL=true` for https) or the standard AWS ones
+//! (`AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, profiles,
+//! web identity...).
+
+use std::path::Path;
+use std::time::Duration;
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::retry::RetryConfig;
+use aws_sdk_s3::config::timeout::TimeoutConfig;
+use aws_sdk_s3::config::{
+    BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+};
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use bytes::Bytes;
+use tokio::io::AsyncWriteExt;
+
+use super::parts::next_part;
+use super::{MIN_PART_BYTES, ObjectStore, PartReceiver, StoreError, StoreResult};
+
+/// Where and how to reach the S3 server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Config {
+    /// Full URL (`http://minio:9000`), or `None` for AWS's own endpoints.
+    pub endpoint: Option<String>,
+    /// Static credentials (`MINIO_*`), or `None` for the AWS provider chain.
+    pub credentials: Option<(String, String)>,
+    pub region: String,
+}
+
+impl S3Config {
+    /// Reads the configuration; `Ok(None)` when no S3 endpoint or AWS credentials are configured.
+    pub fn from_env() -> Result<Option<S3Config>, String> {
+        use the0_sdk::env::non_empty;
+        let region = non_empty("AWS_REGION")
+            .or_else(|| non_empty("AWS_DEFAULT_REGION"))
+            .or_else(|| non_empty("MINIO_REGION"))
+            .unwrap_or_else(|| "us-east-1".to_owned());
+        if let Some(endpoint) = non_empty("MINIO_ENDPOINT") {
+            let required = |name: &str| {
+                non_empty(name).ok_or_else(|| format!("MINIO_ENDPOINT is set but {name} is not"))
+            };
+            let credentials = (required("MINIO_ACCESS_KEY")?, required("MINIO_SECRET_KEY")?);
+            let endpoint = if endpoint.contains("://") {
+                endpoint
+            } else {
+                let tls =
+                    std::env::var("MINIO_USE_SSL").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
+                format!("{}://{endpoint}", if tls { "https" } else { "http" })
+            };
+            return Ok(Some(S3Config {
+                endpoint: Some(endpoint),
+                credentials: Some(credentials),
+                region,
+            }));
+        }
+        let endpoint = non_empty("AWS_ENDPOINT_URL_S3").or_else(|| non_empty("AWS_ENDPOINT_URL"));
+        if endpoint.is_none()
+            && non_empty("AWS_ACCESS_KEY_ID").is_none()
+            && non_empty("AWS_PROFILE").is_none()
+        {
+            return Ok(None);
+        }
+        Ok(Some(S3Config {
+            endpoint,
+            credentials: None,
+            region,
+        }))
+    }
+}
+
+/// A store on an S3-compatible server.
+#[derive(Debug, Clone)]
+pub struct S3Store {
+    client: Client,
+    description: String,
+}
+
+impl S3Store {
+    /// Builds the client. Nothing is sent until the first request.
+    pub async fn connect(config: S3Config) -> S3Store {
+        let mut builder = match &config.credentials {
+            Some((access, secret)) => aws_sdk_s3::config::Builder::new()
+                .behavior_version(BehaviorVersion::latest())
+                .credentials_provider(Credentials::new(access, secret, None, None, "the0-agent")),
+            None => {
+                let shared = aws_config::defaults(BehaviorVersion::latest()).load().await;
+                aws_sdk_s3::config::Builder::from(&shared)
+            }
+        };
+        builder = builder
+            .region(Region::new(config.region.clone()))
+            .force_path_style(true)
+            // S3-compatible servers do not all accept the newer default checksums.
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+            .retry_config(RetryConfig::standard().with_max_attempts(3))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(3))
+                    .operation_attempt_timeout(Duration::from_secs(120))
+                    .build(),
+            );
+        if let Some(endpoint) = &config.endpoint {
+            builder = builder.endpoint_url(endpoint);
+        }
+        S3Store {
+            client: Client::from_conf(builder.build()),
+            description: format!("s3 {}", config.endpoint.as_deref().unwrap_or("(AWS)")),
+        }
+    }
+
+    async fn size_of(&self, bucket: &str, key: &str) -> StoreResult<Option<u64>> {
+        match self.client.head_object().bucket(bucket).key(key).send().await {
+            Ok(head) => Ok(Some(head.content_length().unwrap_or(0).max(0) as u64)),
+            // A HEAD response has no body, so no error code: the SDK maps its 404 to NotFound.
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) || is_missing(&e) => Ok(None),
+            Err(e) => Err(failure("head", bucket, key, e)),
+        }
+    }
+
+    /// Uploads `first` and the rest of `parts` as a multipart upload; aborts it on any failure.
+    async fn multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        first: Bytes,
+        parts: &mut PartReceiver,
+        content_type: &str,
+    ) -> StoreResult<u64> {
+        let created = self
+            .client
+            .create_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .send()
+            .await
+            .map_err(|e| failure("start upload", bucket, key, e))?;
+        let upload_id = created.upload_id().unwrap_or_default().to_owned();
+        let uploaded = async {
+            let mut completed = Vec::new();
+            let mut size = first.len() as u64;
+            completed.push(self.upload_part(bucket, key, &upload_id, 1, first).await?);
+            loop {
+                let part = next_part(parts)
+                    .await
+                    .map_err(|e| StoreError::new("upload", bucket, key, e))?;
+                if !part.bytes.is_empty() {
+                    size += part.bytes.len() as u64;
+                    let number = completed.len() as i32 + 1;
+                    completed.push(
+                        self.upload_part(bucket, key, &upload_id, number, part.bytes)
+                            .await?,
+                    );
+                }
+                if part.last {
+                    break;
+                }
+            }
+            self.complete(bucket, key, &upload_id, completed).await?;
+            Ok(size)
+        }
+        .await;
+        if uploaded.is_err() {
+            self.abort(bucket, key, &upload_id).await;
+        }
+        uploaded
+    }
+
+    async fn upload_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        number: i32,
+        bytes: Bytes,
+    ) -> StoreResult<CompletedPart> {
+        let uploaded = self
+            .client
+            .upload_part()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(number)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(|e| failure("upload part", bucket, key, e))?;
+        Ok(CompletedPart::builder()
+            .part_number(number)
+            .e_tag(uploaded.e_tag().unwrap_or_default())
+            .build())
+    }
+
+    async fn complete(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: Vec<CompletedPart>,
+    ) -> StoreResult<()> {
+        self.client
+            .complete_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| failure("complete upload", bucket, key, e))
+    }
+
+    /// Best effort: an upload left behind is invisible and S3 lifecycle rules or the GC remove it.
+    async fn abort(&self, bucket: &str, key: &str, upload_id: &str) {
+        let _ = self
+            .client
+            .abort_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .send()
+            .await;
+    }
+}
+
+/// Whether an error means "no such object" (or no such bucket: a first run).
+fn is_missing<E: ProvideErrorMetadata, R>(error: &aws_sdk_s3::error::SdkError<E, R>) -> bool {
+    matches!(error.code(), Some("NoSuchKey" | "NoSuchBucket"))
+}
+
+fn failure<E: std::error::Error + 'static>(
+    operation: &'static str,
+    bucket: &str,
+    key: &str,
+    error: E,
+) -> StoreError {
+    StoreError::new(operation, bucket, key, describe_error(&error))
+}
+
+/// The error and its sources on one line (the SDK's top-level message alone is often just
+/// "dispatch failure" or "service error").
+fn describe_error(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+impl ObjectStore for S3Store {
+    async fn download(&self, bucket: &str, key: &str, dest: &Path) -> StoreResult<bool> {
+        let object = match self.client.get_object().bucket(bucket).key(key).send().await {
+            Ok(object) => object,
+            Err(e) if is_missing(&e) => return Ok(false),
+            Err(e) => return Err(failure("download", bucket, key, e)),
+        };
+        let io_error = |e: std::io::Error| StoreError::new("download", bucket, key, e);
+        let mut file = tokio::fs::File::create(dest).await.map_err(io_error)?;
+        let mut body = object.body;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| failure("download", bucket, key, e))?;
+            file.write_all(&chunk).await.map_err(io_error)?;
+        }
+        file.flush().await.map_err(io_error)?;
+        Ok(true)
+    }
+
+    async fn get(&self, bucket: &str, key: &str, limit: u64) -> StoreResult<Option<Vec<u8>>> {
+        let object = match self.client.get_object().bucket(bucket).key(key).send().await {
+            Ok(object) => object,
+            Err(e) if is_missing(&e) => return Ok(None),
+            Err(e) => return Err(failure("get", bucket, key, e)),
+        };
+        let declared = object.content_length().unwrap_or(0).max(0) as u64;
+        if declared > limit {
+            return Err(StoreError::new(
+                "get",
+                bucket,
+                key,
+                format!("object is {declared} bytes, more than the {limit} allowed"),
+            ));
+        }
+        let mut bytes = Vec::with_capacity(declared as usize);
+        let mut body = object.body;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| failure("get", bucket, key, e))?;
+            if (bytes.len() + chunk.len()) as u64 > limit {
+                return Err(StoreError::new(
+                    "get",
+                    bucket,
+                    key,
+                    format!("object is more than the {limit} bytes allowed"),
+                ));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(Some(bytes))
+    }
+
+    async fn put(&self, bucket: &str, key: &str, body: Vec<u8>, content_type: &str) -> StoreResult<()> {
+        self.client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| failure("put", bucket, key, e))
+    }
+
+    async fn put_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        mut parts: PartReceiver,
+        content_type: &str,
+    ) -> StoreResult<u64> {
+        let first = next_part(&mut parts)
+            .await
+            .map_err(|e| StoreError::new("upload", bucket, key, e))?;
+        if first.last {
+            // Small enough for one request.
+            let size = first.bytes.len() as u64;
+            self.put(bucket, key, first.bytes.to_vec(), content_type).await?;
+            return Ok(size);
+        }
+        self.multipart(bucket, key, first.bytes, &mut parts, content_type)
+            .await
+    }
+
+    /// S3 has no append: a small object is rewritten whole; from [`MIN_PART_BYTES`] on, a
+    /// multipart upload copies the existing object server-side as part 1 and adds `bytes` as
+    /// part 2, so a large daily log is never downloaded.
+    async fn append(&self, bucket: &str, key: &str, bytes: Vec<u8>) -> StoreResult<()> {
+        let existing = self.size_of(bucket, key).await?;
+        match existing {
+            None => return self.put(bucket, key, bytes, "application/x-ndjson").await,
+            Some(size) if size < MIN_PART_BYTES as u64 => {
+                let mut content = self
+                    .get(bucket, key, MIN_PART_BYTES as u64)
+                    .await?
+                    .unwrap_or_default();
+                content.extend_from_slice(&bytes);
+                return self.put(bucket, key, content, "application/x-ndjson").await;
+            }
+            Some(_) => {}
+        }
+        let created = self
+            .client
+            .create_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .content_type("application/x-ndjson")
+            .send()
+            .await
+            .map_err(|e| failure("start append", bucket, key, e))?;
+        let upload_id = created.upload_id().unwrap_or_default().to_owned();
+        let appended = async {
+            let copied = self
+                .client
+                .upload_part_copy()
+                .bucket(bucket)
+                .key(key)
+                .upload_id(&upload_id)
+                .part_number(1)
+                .copy_source(format!("{bucket}/{key}"))
+                .send()
+                .await
+                .map_err(|e| failure("append (copy)", bucket, key, e))?;
+            let existing = CompletedPart::builder()
+                .part_number(1)
+                .e_tag(
+                    copied
+                        .copy_part_result()
+                        .and_then(|r| r.e_tag())
+                        .unwrap_or_default(),
+                )
+                .build();
+            let added = self
+                .upload_part(bucket, key, &upload_id, 2, Bytes::from(bytes))
+                .await?;
+            self.complete(bucket, key, &upload_id, vec![existing, added])
+                .await
+        }
+        .await;
+        if appended.is_err() {
+            self.abort(bucket, key, &upload_id).await;
+        }
+        appended
+    }
+
+    async fn exists(&self, bucket: &str, key: &str) -> StoreResult<bool> {
+        Ok(self.size_of(bucket, key).await?.is_some())
+    }
+
+    async fn copy(&self, bucket: &str, from: &str, to: &str) -> StoreResult<()> {
+        self.client
+            .copy_object()
+            .bucket(bucket)
+            .key(to)
+            .copy_source(format!("{bucket}/{from}"))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| failure("copy", bucket, from, e))
+    }
+
+    async fn ensure_bucket(&self, bucket: &str) -> StoreResult<()> {
+        if self.client.head_bucket().bucket(bucket).send().await.is_ok() {
+            return Ok(());
+        }
+        match self.client.create_bucket().bucket(bucket).send().await {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_bucket_already_owned_by_you() || s.is_bucket_already_exists()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(failure("create bucket", bucket, "", e)),
+        }
+    }
+
+    fn describe(&self) -> String {
+        self.description.clone()
+    }
+}
