@@ -24,7 +24,13 @@ fn upstream_style_bot() -> Result<(String, Value), the0_sdk::ParseError> {
 
     let trade_count: i32 = state::get_or("trade_count", 0);
     state::set("trade_count", &(trade_count + 1)).expect("save");
-    state::set("portfolio", &Portfolio { holdings: [("AAPL".to_owned(), 100)].into() }).expect("save");
+    state::set(
+        "portfolio",
+        &Portfolio {
+            holdings: [("AAPL".to_owned(), 100)].into(),
+        },
+    )
+    .expect("save");
     let portfolio: Option<Portfolio> = state::get("portfolio").ok();
     assert_eq!(portfolio.unwrap().holdings["AAPL"], 100);
     let missing: Result<i32, StateError> = state::get("nonexistent");
@@ -81,7 +87,10 @@ fn an_upstream_style_bot_compiles_and_runs() {
     let (bot_id, config) = upstream_style_bot().expect("parse");
     assert_eq!((bot_id.as_str(), &config), ("bot-7", &json!({"symbol": "AAPL"})));
     let result: Value = serde_json::from_slice(&std::fs::read(mount.join("result.json")).unwrap()).unwrap();
-    assert_eq!(result, json!({"status": "success", "message": "Bot executed successfully"}));
+    assert_eq!(
+        result,
+        json!({"status": "success", "message": "Bot executed successfully"})
+    );
     assert!(state::list().is_empty(), "clear() removed every key");
     upstream_style_queries();
 

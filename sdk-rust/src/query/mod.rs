@@ -192,7 +192,11 @@ pub fn run() {
 fn serve_handlers() -> crate::Result<i32> {
     let mode = service::start(StartOptions { handle_signals: true })?;
     let default = thread::available_parallelism().map_or(2, |n| n.get()).max(2);
-    let workers = if mode == Mode::Server { worker_count(default)? } else { 1 };
+    let workers = if mode == Mode::Server {
+        worker_count(default)?
+    } else {
+        1
+    };
     for i in 0..workers {
         let spawned = thread::Builder::new()
             .name(format!("the0-query-worker-{i}"))

@@ -324,7 +324,10 @@ mod tests {
             err.to_string(),
             r#"value for state key "k" cannot be serialized: Object of type set is not JSON serializable"#
         );
-        assert_eq!(store.unserializable_value("a/b", "x").status(), Status::InvalidKey);
+        assert_eq!(
+            store.unserializable_value("a/b", "x").status(),
+            Status::InvalidKey
+        );
     }
 
     #[test]
