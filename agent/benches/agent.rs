@@ -19,6 +19,11 @@ use std::time::{Duration, Instant};
 use the0_agent::sync::tree::Scanner;
 use the0_sdk::state::Store;
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::{Minio, StoreView};
+
 fn quick() -> bool {
     std::env::var_os("THE0_BENCH_QUICK").is_some()
 }
@@ -26,13 +31,10 @@ fn quick() -> bool {
 fn main() {
     let work = tempfile::tempdir().expect("temp dir");
     change_detection(work.path());
-    let minio = start_minio(work.path());
-    for (name, store_env) in [
-        ("local store", local_env(work.path())),
-        ("S3 (MinIO)", minio.1.clone()),
-    ] {
-        set_to_object(work.path(), name, &store_env, &minio);
-    }
+    let minio = Minio::start(&work.path().join("minio"));
+    let local = StoreView::Local(work.path().join("local-store"));
+    set_to_object(work.path(), "local store", &local_env(work.path()), &local);
+    set_to_object(work.path(), "S3 (MinIO)", &minio.env(), &StoreView::S3(&minio));
     idle_rss(work.path());
     peak_rss_uploading(work.path(), &minio);
     binary_size();
@@ -83,56 +85,6 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-struct Minio(Child, Vec<(String, String)>, u16);
-
-impl Drop for Minio {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start_minio(work: &Path) -> Minio {
-    let bin = std::env::var("THE0_MINIO_BIN")
-        .unwrap_or_else(|_| format!("{}/.cache/the0-runtime/bin/minio", std::env::var("HOME").unwrap()));
-    let port = free_port();
-    let child = Command::new(bin)
-        .args([
-            "server",
-            "--quiet",
-            "--address",
-            &format!("127.0.0.1:{port}"),
-            "--console-address",
-            &format!("127.0.0.1:{}", free_port()),
-        ])
-        .arg(work.join("minio"))
-        .env("MINIO_ROOT_USER", "bench")
-        .env("MINIO_ROOT_PASSWORD", "bench-secret")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start MinIO (scripts/ensure-minio.sh builds it)");
-    let env = vec![
-        ("MINIO_ENDPOINT".to_owned(), format!("127.0.0.1:{port}")),
-        ("MINIO_ACCESS_KEY".to_owned(), "bench".to_owned()),
-        ("MINIO_SECRET_KEY".to_owned(), "bench-secret".to_owned()),
-    ];
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "MinIO did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Minio(child, env, port)
-}
-
 fn local_env(work: &Path) -> Vec<(String, String)> {
     vec![(
         "THE0_STORE".to_owned(),
@@ -171,44 +123,13 @@ fn start_agent(dir: &Path, bot_id: &str, store_env: &[(String, String)]) -> Chil
         .expect("start the agent")
 }
 
-/// Reads the stored state archive of `bot_id` and returns the content of `key`'s state file.
-fn stored_value(store_env: &[(String, String)], minio: &Minio, bot_id: &str, key: &str) -> Option<Vec<u8>> {
-    let archive = match store_env.iter().find(|(k, _)| k == "THE0_STORE") {
-        Some((_, url)) => fs::read(
-            Path::new(url.trim_start_matches("file://")).join(format!("bot-state/{bot_id}/state.tar.gz")),
-        )
-        .ok()?,
-        None => {
-            let out = Command::new("curl")
-                .args([
-                    "-sf",
-                    "--aws-sigv4",
-                    "aws:amz:us-east-1:s3",
-                    "--user",
-                    "bench:bench-secret",
-                ])
-                .arg(format!(
-                    "http://127.0.0.1:{}/bot-state/{bot_id}/state.tar.gz",
-                    minio.2
-                ))
-                .output()
-                .ok()?;
-            out.status.success().then_some(out.stdout)?
-        }
-    };
-    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(&archive[..]));
-    for entry in tar.entries().ok()? {
-        let mut entry = entry.ok()?;
-        if entry.path().ok()?.to_string_lossy() == format!(".the0-state/{key}.json") {
-            let mut content = Vec::new();
-            std::io::Read::read_to_end(&mut entry, &mut content).ok()?;
-            return Some(content);
-        }
-    }
-    None
+/// The content of `key`'s state file in the stored state of `bot_id`.
+fn stored_value(view: &StoreView<'_>, bot_id: &str, key: &str) -> Option<Vec<u8>> {
+    view.state_files(bot_id)?
+        .remove(&format!(".the0-state/{key}.json"))
 }
 
-fn set_to_object(work: &Path, name: &str, store_env: &[(String, String)], minio: &Minio) {
+fn set_to_object(work: &Path, name: &str, store_env: &[(String, String)], view: &StoreView<'_>) {
     let bot_id = format!("latency-{}", name.len());
     let dir = work.join(&bot_id);
     let mut agent = start_agent(&dir, &bot_id, store_env);
@@ -220,7 +141,7 @@ fn set_to_object(work: &Path, name: &str, store_env: &[(String, String)], minio:
         let started = Instant::now();
         store.set_json("counter", &value).unwrap();
         let deadline = started + Duration::from_secs(30);
-        while stored_value(store_env, minio, &bot_id, "counter").as_deref() != Some(value.as_bytes()) {
+        while stored_value(view, &bot_id, "counter").as_deref() != Some(value.as_bytes()) {
             assert!(Instant::now() < deadline, "write {i} never reached the store");
             std::thread::sleep(Duration::from_millis(5));
         }
@@ -271,9 +192,10 @@ fn peak_rss_uploading(work: &Path, minio: &Minio) {
     let (files, size) = if quick() { (64, 1 << 20) } else { (256, 4 << 20) };
     fill_tree(&dir.join("state/data"), files, size);
     let started = Instant::now();
-    let mut agent = start_agent(&dir, "big", &minio.1);
+    let mut agent = start_agent(&dir, "big", &minio.env());
+    let view = StoreView::S3(minio);
     let deadline = started + Duration::from_secs(600);
-    while !uploaded(minio, "big") {
+    while view.list("bot-state", "big/").is_empty() {
         assert!(Instant::now() < deadline, "the big state never reached the store");
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -287,26 +209,6 @@ fn peak_rss_uploading(work: &Path, minio: &Minio) {
         peak as f64 / 1024.0,
         took.as_secs_f64()
     );
-}
-
-fn uploaded(minio: &Minio, bot_id: &str) -> bool {
-    Command::new("curl")
-        .args([
-            "-sf",
-            "-o",
-            "/dev/null",
-            "-I",
-            "--aws-sigv4",
-            "aws:amz:us-east-1:s3",
-            "--user",
-            "bench:bench-secret",
-        ])
-        .arg(format!(
-            "http://127.0.0.1:{}/bot-state/{bot_id}/state.tar.gz",
-            minio.2
-        ))
-        .status()
-        .is_ok_and(|s| s.success())
 }
 
 fn binary_size() {

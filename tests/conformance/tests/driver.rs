@@ -244,20 +244,27 @@ fn input_vectors() {
     run_step_suite("input.json");
 }
 
-#[test]
-fn two_hundred_concurrent_requests_each_get_their_own_answer() {
+/// The driver's query server on a loopback port with an empty state directory and `extra`
+/// settings, once it answers.
+fn serve_on_loopback(extra: &[(&str, &str)]) -> (tempfile::TempDir, the0_conformance::ChildGuard, Target) {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let target = Target::loopback(port);
-    let env = env_of(&[
+    let port = free_port().to_string();
+    let mut env = env_of(&[
         ("BOT_TYPE", "realtime"),
         ("STATE_DIR", dir.path().to_str().unwrap()),
         ("THE0_QUERY_HOST", "127.0.0.1"),
-        ("THE0_QUERY_PORT", &port.to_string()),
-        ("THE0_QUERY_WORKERS", "8"),
+        ("THE0_QUERY_PORT", &port),
     ]);
-    let _server = driver().spawn(&["query"], &env);
+    env.extend(env_of(extra));
+    let server = driver().spawn(&["query"], &env);
+    let target = Target::loopback(port.parse().unwrap());
     wait_for_health(&target, Duration::from_secs(20));
+    (dir, server, target)
+}
+
+#[test]
+fn two_hundred_concurrent_requests_each_get_their_own_answer() {
+    let (_dir, _server, target) = serve_on_loopback(&[("THE0_QUERY_WORKERS", "8")]);
     let barrier = Arc::new(std::sync::Barrier::new(200));
     let clients: Vec<_> = (0..200)
         .map(|i| {
@@ -289,18 +296,7 @@ fn two_hundred_concurrent_requests_each_get_their_own_answer() {
 
 #[test]
 fn requests_over_the_in_flight_limit_get_503() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let target = Target::loopback(port);
-    let env = env_of(&[
-        ("BOT_TYPE", "realtime"),
-        ("STATE_DIR", dir.path().to_str().unwrap()),
-        ("THE0_QUERY_HOST", "127.0.0.1"),
-        ("THE0_QUERY_PORT", &port.to_string()),
-        ("THE0_QUERY_MAX_IN_FLIGHT", "1"),
-    ]);
-    let _server = driver().spawn(&["query"], &env);
-    wait_for_health(&target, Duration::from_secs(20));
+    let (_dir, _server, target) = serve_on_loopback(&[("THE0_QUERY_MAX_IN_FLIGHT", "1")]);
     // While a slow request holds the only slot, other requests are refused at once. A probe that
     // happens to hold the slot when the slow request arrives makes the slow one the refused one:
     // then the precondition did not hold and the scenario is tried again.
