@@ -13,7 +13,6 @@ use std::fs;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use the0_agent::sync::tree::Scanner;
@@ -22,7 +21,7 @@ use the0_sdk::state::Store;
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::{Minio, StoreView};
+use common::{Agent, Minio, StoreView};
 
 fn quick() -> bool {
     std::env::var_os("THE0_BENCH_QUICK").is_some()
@@ -93,7 +92,7 @@ fn local_env(work: &Path) -> Vec<(String, String)> {
 }
 
 /// Starts the agent on a sleeping bot in a fresh container layout under `dir`.
-fn start_agent(dir: &Path, bot_id: &str, store_env: &[(String, String)]) -> Child {
+fn start_agent(dir: &Path, bot_id: &str, store_env: &[(String, String)]) -> Agent {
     for sub in ["bot", "state", "logs"] {
         fs::create_dir_all(dir.join(sub)).unwrap();
     }
@@ -101,26 +100,22 @@ fn start_agent(dir: &Path, bot_id: &str, store_env: &[(String, String)]) -> Chil
     fs::write(&bot, "#!/bin/sh\nexec sleep 3600\n").unwrap();
     fs::set_permissions(&bot, fs::Permissions::from_mode(0o755)).unwrap();
     let path = |s: &str| dir.join(s).to_string_lossy().into_owned();
-    Command::new(env!("CARGO_BIN_EXE_the0-agent"))
-        .arg("execute")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap())
-        .envs([
-            ("BOT_ID", bot_id.to_owned()),
-            ("RUNTIME", "rust-stable".to_owned()),
-            ("ENTRYPOINT", "bot.sh".to_owned()),
-            ("BOT_TYPE", "realtime".to_owned()),
-            ("CODE_PATH", path("bot")),
-            ("STATE_PATH", path("state")),
-            ("LOGS_PATH", path("logs")),
-            ("THE0_AGENT_RUNTIME_DIR", path("runtime")),
-            ("MAX_STATE_FILE_SIZE_MB", "2048".to_owned()),
-        ])
-        .envs(store_env.iter().cloned())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the agent")
+    let mut env: Vec<(String, String)> = [
+        ("BOT_ID", bot_id.to_owned()),
+        ("RUNTIME", "rust-stable".to_owned()),
+        ("ENTRYPOINT", "bot.sh".to_owned()),
+        ("BOT_TYPE", "realtime".to_owned()),
+        ("CODE_PATH", path("bot")),
+        ("STATE_PATH", path("state")),
+        ("LOGS_PATH", path("logs")),
+        ("THE0_AGENT_RUNTIME_DIR", path("runtime")),
+        ("MAX_STATE_FILE_SIZE_MB", "2048".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    env.extend(store_env.iter().cloned());
+    Agent::spawn(&["execute"], &env, dir.join("agent.log"))
 }
 
 /// The content of `key`'s state file in the stored state of `bot_id`.
@@ -132,7 +127,7 @@ fn stored_value(view: &StoreView<'_>, bot_id: &str, key: &str) -> Option<Vec<u8>
 fn set_to_object(work: &Path, name: &str, store_env: &[(String, String)], view: &StoreView<'_>) {
     let bot_id = format!("latency-{}", name.len());
     let dir = work.join(&bot_id);
-    let mut agent = start_agent(&dir, &bot_id, store_env);
+    let agent = start_agent(&dir, &bot_id, store_env);
     let store = Store::new(dir.join("state/.the0-state"));
     let writes = if quick() { 10 } else { 100 };
     let mut samples = Vec::new();
@@ -147,8 +142,7 @@ fn set_to_object(work: &Path, name: &str, store_env: &[(String, String)], view: 
         }
         samples.push(started.elapsed());
     }
-    let _ = agent.kill();
-    let _ = agent.wait();
+    drop(agent);
     samples.sort();
     let pct = |p: usize| ms(samples[(samples.len() * p / 100).min(samples.len() - 1)]);
     println!(
@@ -176,11 +170,10 @@ fn memory_kib(pid: u32, field: &str) -> u64 {
 
 fn idle_rss(work: &Path) {
     let dir = work.join("idle");
-    let mut agent = start_agent(&dir, "idle", &local_env(work));
+    let agent = start_agent(&dir, "idle", &local_env(work));
     std::thread::sleep(Duration::from_secs(if quick() { 2 } else { 5 }));
-    let rss = memory_kib(agent.id(), "VmRSS:");
-    let _ = agent.kill();
-    let _ = agent.wait();
+    let rss = memory_kib(agent.pid() as u32, "VmRSS:");
+    drop(agent);
     println!(
         "agent idle RSS (bot running, nothing to sync): {:.1} MB (target: <= 10 MB)",
         rss as f64 / 1024.0
@@ -192,17 +185,16 @@ fn peak_rss_uploading(work: &Path, minio: &Minio) {
     let (files, size) = if quick() { (64, 1 << 20) } else { (256, 4 << 20) };
     fill_tree(&dir.join("state/data"), files, size);
     let started = Instant::now();
-    let mut agent = start_agent(&dir, "big", &minio.env());
+    let agent = start_agent(&dir, "big", &minio.env());
     let view = StoreView::S3(minio);
     let deadline = started + Duration::from_secs(600);
     while view.list("bot-state", "big/").is_empty() {
         assert!(Instant::now() < deadline, "the big state never reached the store");
         std::thread::sleep(Duration::from_millis(200));
     }
-    let peak = memory_kib(agent.id(), "VmHWM:");
+    let peak = memory_kib(agent.pid() as u32, "VmHWM:");
     let took = started.elapsed();
-    let _ = agent.kill();
-    let _ = agent.wait();
+    drop(agent);
     println!(
         "agent peak RSS archiving and uploading {} MiB of state to S3: {:.1} MB in {:.1} s (target: <= 64 MB)",
         (files * size) >> 20,

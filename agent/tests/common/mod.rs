@@ -357,6 +357,7 @@ impl Sandbox {
             ("THE0_AGENT_RUNTIME_DIR".into(), p("tmp/the0-agent")),
             ("THE0_QUERY_RESULT_FILE".into(), p("query/result.json")),
             ("LOG_LEVEL".into(), "debug".into()),
+            ("THE0_STOP_GRACE_SECS".into(), "2".into()),
         ]
     }
 
@@ -450,8 +451,20 @@ impl Agent {
 }
 
 impl Drop for Agent {
+    /// Stops the agent as an orchestrator would: SIGTERM (the agent stops its bot and syncs),
+    /// then SIGKILL. A SIGKILL alone would orphan the bot, which runs in a group of its own.
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
+            if child.try_wait().ok().flatten().is_none() {
+                // SAFETY: kill with plain integers.
+                unsafe {
+                    libc::kill(child.id() as i32, libc::SIGTERM);
+                }
+                let deadline = Instant::now() + Duration::from_secs(15);
+                while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
             let _ = child.kill();
             let _ = child.wait();
         }
