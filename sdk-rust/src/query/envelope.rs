@@ -75,6 +75,22 @@ impl Response {
         }
     }
 
+    /// 413: a request body over `limit` bytes.
+    pub fn too_large(limit: usize) -> Response {
+        Response::error(status::PAYLOAD_TOO_LARGE, &format!("request body exceeds {limit} bytes"))
+    }
+
+    /// 503: `limit` queries are already in flight.
+    pub fn overloaded(limit: usize) -> Response {
+        Response::error(status::UNAVAILABLE, &format!("too many queries in flight (limit {limit})"))
+    }
+
+    /// 504: the handler for `path` did not answer within `timeout`.
+    pub fn timed_out(path: &str, timeout: std::time::Duration) -> Response {
+        let message = format!("handler for {path} timed out after {} ms", timeout.as_millis());
+        Response::error(status::TIMEOUT, &message)
+    }
+
     /// Exit code of an ephemeral run that produced this answer (upstream: 0 ok, 1 otherwise).
     pub fn exit_code(&self) -> i32 {
         if self.status == status::OK { 0 } else { 1 }

@@ -22,6 +22,7 @@
 
 mod dispatch;
 mod envelope;
+pub mod http;
 mod mode;
 mod params;
 mod registry;

@@ -12,16 +12,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use http_body_util::BodyExt;
-use percent_encoding::percent_decode_str;
 use tokio::sync::{Semaphore, oneshot, watch};
 
 use crate::error::{Error, Result};
 use crate::query::dispatch::{ReplySink, Submitter};
 use crate::query::envelope::{Response, status};
+use crate::query::http;
 use crate::query::mode::{Listen, Settings};
 use crate::query::params;
 use crate::query::registry::{Registry, Route};
@@ -147,35 +144,22 @@ pub(crate) async fn shutdown_signal(mut stop: watch::Receiver<bool>, handle_sign
 }
 
 async fn handle(State(app): State<Arc<App>>, request: Request) -> axum::response::Response {
-    into_http(answer(&app, request).await)
+    http::into_http(answer(&app, request).await)
 }
 
 async fn answer(app: &App, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let path = match percent_decode_str(parts.uri.path()).decode_utf8() {
-        Ok(path) => path.into_owned(),
-        Err(_) => {
-            return Response::error(
-                status::BAD_REQUEST,
-                "request path is not UTF-8 after percent-decoding",
-            );
-        }
+    let path = match http::decode_path(&parts.uri) {
+        Ok(path) => path,
+        Err(response) => return response,
     };
     if let Route::Answered(response) = app.registry.route(&path) {
         return response;
     }
     let Ok(_permit) = app.in_flight.try_acquire() else {
-        let message = format!(
-            "too many queries in flight (limit {})",
-            app.settings.max_in_flight
-        );
-        return Response::error(status::UNAVAILABLE, &message);
+        return Response::overloaded(app.settings.max_in_flight);
     };
-    let declared_length = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    let body = match read_body(body, app.settings.max_body_bytes, declared_length).await {
+    let body = match http::read_body(body, &parts.headers, app.settings.max_body_bytes).await {
         Ok(body) => body,
         Err(response) => return response,
     };
@@ -190,49 +174,7 @@ async fn answer(app: &App, request: Request) -> Response {
         Ok(Err(_)) => Response::error(status::UNAVAILABLE, "the query service has stopped"),
         Err(_) => {
             app.submitter.cancel(id);
-            let message = format!(
-                "handler for {path} timed out after {} ms",
-                app.settings.timeout.as_millis()
-            );
-            Response::error(status::TIMEOUT, &message)
+            Response::timed_out(&path, app.settings.timeout)
         }
     }
-}
-
-/// Reads the body, refusing more than `limit` bytes (by the declared length when there is one,
-/// and by counting otherwise).
-async fn read_body(
-    mut body: Body,
-    limit: usize,
-    declared: Option<u64>,
-) -> std::result::Result<Vec<u8>, Response> {
-    let too_large = || {
-        Response::error(
-            status::PAYLOAD_TOO_LARGE,
-            &format!("request body exceeds {limit} bytes"),
-        )
-    };
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
-    }
-    let mut bytes = Vec::with_capacity(declared.unwrap_or(0) as usize);
-    while let Some(frame) = body.frame().await {
-        let frame = frame
-            .map_err(|e| Response::error(status::BAD_REQUEST, &format!("cannot read request body: {e}")))?;
-        if let Ok(data) = frame.into_data() {
-            if bytes.len() + data.len() > limit {
-                return Err(too_large());
-            }
-            bytes.extend_from_slice(&data);
-        }
-    }
-    Ok(bytes)
-}
-
-fn into_http(response: Response) -> axum::response::Response {
-    let mut http = axum::response::Response::new(Body::from(response.body));
-    *http.status_mut() = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    http.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    http
 }
