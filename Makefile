@@ -1,6 +1,6 @@
 # the0 runtime — task runner.
 #
-#   make run     build the example bot, run it on a local state directory, answer queries
+#   make run     build the agent and the example bot, `the0-agent run` it, answer queries
 #   make test    everything CI runs: lint, Rust tests, conformance, every SDK's suite
 #   make bench   benchmarks; each figure is printed beside its target (TARGETS.md)
 #   make agent   the static, stripped the0-agent binary (printed path), checked in an empty root
@@ -70,6 +70,7 @@ bench-rust: deps agent
 	cargo bench -p the0-sdk --bench state -- --noplot
 	bench/query-rust.sh
 	THE0_AGENT_STATIC=$(AGENT_BIN) cargo bench -p the0-agent --bench agent
+	bench/query-front.sh
 
 bench-node:
 	sdk-node/scripts/bench.sh

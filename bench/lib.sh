@@ -27,14 +27,16 @@ wait_http() {
     return 1
 }
 
-# wrk_measure LABEL URL TARGET: runs wrk and prints one summary line, e.g.
+# wrk_measure LABEL URL TARGET [CONNECTIONS]: runs wrk (32 connections unless told) and prints one
+# summary line, e.g.
 #   rust /status: 31204 req/s, p50 0.95 ms, p99 1.80 ms, errors 0 (target: >= 30,000 req/s, p99 <= 2 ms)
 # The full wrk output goes to $BENCH_LOG_DIR (default: a temp dir) for inspection.
 wrk_measure() {
-    local label=$1 url=$2 target=$3
+    local label=$1 url=$2 target=$3 connections=${4:-32}
     local log_dir=${BENCH_LOG_DIR:-$(mktemp -d)}
     local log="$log_dir/$(echo "$label" | tr -c 'A-Za-z0-9' '_').wrk.txt"
-    wrk -t2 -c32 -d"${BENCH_SECONDS}s" --latency "$url" >"$log" 2>&1
+    local threads=$((connections < 2 ? 1 : 2))
+    wrk -t"$threads" -c"$connections" -d"${BENCH_SECONDS}s" --latency "$url" >"$log" 2>&1
     awk -v label="$label" -v target="$target" '
         function ms(v) {
             if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
@@ -56,4 +58,13 @@ wrk_measure() {
 wrk_rps() {
     local log_dir=${BENCH_LOG_DIR:?}
     awk '/^Requests\/sec:/ { print int($2) }' "$log_dir/$(echo "$1" | tr -c 'A-Za-z0-9' '_').wrk.txt"
+}
+
+# wrk_p50_us LABEL: the p50 latency, in microseconds, of the last run with that label.
+wrk_p50_us() {
+    local log_dir=${BENCH_LOG_DIR:?}
+    awk '/^ +50%/ { v = $2
+        if (v ~ /us$/) { sub(/us$/, "", v); print v + 0 }
+        else if (v ~ /ms$/) { sub(/ms$/, "", v); print v * 1000 }
+        else { sub(/s$/, "", v); print v * 1000000 } }' "$log_dir/$(echo "$1" | tr -c 'A-Za-z0-9' '_').wrk.txt"
 }

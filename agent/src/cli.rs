@@ -36,8 +36,50 @@ pub enum Command {
         #[command(subcommand)]
         command: DaemonCommand,
     },
+    /// Run a bot folder on this machine (local development): its bot-config.yaml, state in a
+    /// local store, queries on 127.0.0.1 for a realtime bot. Stops on Ctrl-C.
+    Run {
+        #[command(flatten)]
+        bot: DevArgs,
+        /// Port of the query front.
+        #[arg(long, default_value_t = 9476)]
+        port: u16,
+    },
+    /// Answer one query for a bot folder from its stored state (after `run`); prints the answer.
+    Query {
+        #[command(flatten)]
+        bot: DevArgs,
+        /// The query path, like /status.
+        path: String,
+        /// A parameter, as key=value (repeat for more).
+        #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
+        params: Vec<(String, String)>,
+    },
     /// Print the version.
     Version,
+}
+
+/// The bot folder of `run` and `query`.
+#[derive(Debug, clap::Args)]
+pub struct DevArgs {
+    /// Folder holding bot-config.yaml and the bot's code.
+    pub bot_dir: PathBuf,
+    /// Configuration as JSON text or a JSON file (default: config.json in the folder, or {}).
+    #[arg(long)]
+    pub config: Option<String>,
+    /// The local store (default: ~/.local/share/the0/store).
+    #[arg(long)]
+    pub store: Option<PathBuf>,
+    /// Bot id (default: the name in bot-config.yaml).
+    #[arg(long)]
+    pub bot_id: Option<String>,
+}
+
+fn parse_param(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| format!("a parameter is KEY=VALUE, got {text:?}"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,6 +176,8 @@ mod tests {
             "the0-agent daemon sync --bot-id b --interval 30s --watch-done /var/the0/done",
             "the0-agent daemon init --bot-id b --code-path /bot --state-path /state --code-file u/bot/1.0",
             "the0-agent version",
+            "the0-agent run examples/bot --port 9500 --store /tmp/s",
+            "the0-agent query examples/bot /signals --param limit=2 --param symbol=BTC/USD",
         ] {
             let parsed = Cli::try_parse_from(line.split(' '));
             assert!(parsed.is_ok(), "{line}: {parsed:?}");

@@ -1,5 +1,6 @@
 //! The configuration of `execute`, from upstream's environment variables (contract §1a).
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -35,8 +36,13 @@ pub struct ExecuteConfig {
     pub stop_budget: Duration,
     /// `THE0_STOP_GRACE_SECS` (default 10): how long the bot has to exit after SIGTERM.
     pub stop_grace: Duration,
-    /// `THE0_AGENT_RUNTIME_DIR` (default `/tmp/the0-agent`): where the wrappers are written.
+    /// `THE0_AGENT_RUNTIME_DIR` (default `/tmp/the0-agent`): where the wrappers and the query
+    /// process's socket go.
     pub runtime_dir: PathBuf,
+    /// `THE0_AGENT_QUERY_ADDR` (default `0.0.0.0:9476`): the public address of the query front.
+    pub query_addr: SocketAddr,
+    /// `THE0_QUERY_RESULT_FILE` (default `/query/result.json`): the ephemeral query's answer.
+    pub query_result_file: PathBuf,
 }
 
 impl ExecuteConfig {
@@ -80,6 +86,13 @@ impl ExecuteConfig {
             stop_budget,
             stop_grace,
             runtime_dir: path("THE0_AGENT_RUNTIME_DIR", "/tmp/the0-agent"),
+            query_addr: match non_empty("THE0_AGENT_QUERY_ADDR") {
+                None => SocketAddr::from(([0, 0, 0, 0], the0_sdk::env::DEFAULT_QUERY_PORT)),
+                Some(text) => text.parse().map_err(|_| {
+                    format!("THE0_AGENT_QUERY_ADDR must be an address like 0.0.0.0:9476, got {text:?}")
+                })?,
+            },
+            query_result_file: the0_sdk::env::query_result_file(),
         })
     }
 

@@ -1,18 +1,23 @@
 //! `the0-agent execute`: the life of a bot container (contract §4, with upstream's ordering
 //! bugs fixed).
 //!
-//! Bot mode: code → state restore → sync → (realtime) query process → bot, output tee'd to
-//! `bot.log`. On SIGTERM/SIGINT: SIGTERM to the bot's process group, a grace period, SIGKILL,
-//! and only then the final sync — so the bot's last state write is uploaded — all within the stop
-//! budget. Upstream synced first and then SIGKILLed a bot that never saw SIGTERM.
+//! - **Bot mode**: code → state restore → sync → (realtime) query front and query process → bot,
+//!   output tee'd to `bot.log`. On SIGTERM/SIGINT: SIGTERM to the bot's process group, a grace
+//!   period, SIGKILL, and only then the final sync — so the bot's last state write is uploaded —
+//!   all within the stop budget. Upstream synced first and then SIGKILLed a bot that never saw
+//!   SIGTERM.
+//! - **Ephemeral query** (`QUERY_PATH` or `--query`): the query entrypoint runs once, under a
+//!   timeout; its result file goes to `query-results/QUERY_RESULT_KEY`. A query process that
+//!   fails without an answer gets one written by the agent, so the caller always has one.
+//! - **Query server only** (the Kubernetes sidecar): the query front and its query process.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
 use the0_sdk::fsutil::write_atomic;
+use the0_sdk::query::Response;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -20,8 +25,10 @@ use tokio::time::Instant;
 use crate::archive::AGENT_PRIVATE_PREFIX;
 use crate::code::{install_code, make_executable};
 use crate::config::ExecuteConfig;
-use crate::process::{Spawned, Supervisor, Tee, piped, stop_group};
-use crate::runtime::{Role, Runtime, child_env, command_for, install_wrappers};
+use crate::front::{Front, FrontSettings};
+use crate::launch::Launcher;
+use crate::process::{Supervisor, Tee, stop_group};
+use crate::runtime::Role;
 use crate::store::{AnyStore, Buckets, ObjectStore};
 use crate::sync::{LogSync, Restored, StateSync, Syncer, Timing, state_limits};
 
@@ -88,7 +95,8 @@ impl StopSignals {
     }
 }
 
-struct Execution<S> {
+/// One run of `execute` (or of `run`, which builds its configuration from a bot folder).
+pub struct Execution<S> {
     config: ExecuteConfig,
     flags: ExecuteFlags,
     store: Arc<S>,
@@ -96,7 +104,7 @@ struct Execution<S> {
 }
 
 impl<S: ObjectStore> Execution<S> {
-    fn new(config: ExecuteConfig, flags: ExecuteFlags, store: Arc<S>) -> Self {
+    pub fn new(config: ExecuteConfig, flags: ExecuteFlags, store: Arc<S>) -> Self {
         Execution {
             config,
             flags,
@@ -105,7 +113,8 @@ impl<S: ObjectStore> Execution<S> {
         }
     }
 
-    async fn run(self) -> i32 {
+    /// Runs the mode the flags and configuration select; returns the exit code.
+    pub async fn run(self) -> i32 {
         let mut signals = match StopSignals::install() {
             Ok(signals) => signals,
             Err(e) => {
@@ -113,14 +122,14 @@ impl<S: ObjectStore> Execution<S> {
                 return 1;
             }
         };
-        let supervisor = Supervisor::start();
+        let launcher = Launcher::new(self.config.clone(), Supervisor::start());
         tracing::info!(bot_id = %self.config.bot_id, store = %self.store.describe(), "execute");
         if self.flags.query_server_only {
-            self.query_server_only(&supervisor, &mut signals).await
+            self.query_server_only(&launcher, &mut signals).await
         } else if self.config.query_path.is_some() {
-            self.ephemeral_query(&supervisor).await
+            self.ephemeral_query(&launcher).await
         } else {
-            self.bot(&supervisor, &mut signals).await
+            self.bot(&launcher, &mut signals).await
         }
     }
 
@@ -170,21 +179,38 @@ impl<S: ObjectStore> Execution<S> {
         }
     }
 
-    async fn bot(&self, supervisor: &Supervisor, signals: &mut StopSignals) -> i32 {
+    /// Starts the query front for the query entrypoint, or logs why it cannot (the bot runs
+    /// without queries rather than not at all).
+    async fn start_front(&self, launcher: &Launcher, tee: Tee) -> Option<Front> {
+        let entry = self.config.query_entrypoint.clone()?;
+        let started = match FrontSettings::from_env(self.config.query_addr) {
+            Ok(settings) => Front::start(settings, launcher.clone(), entry, tee).await,
+            Err(e) => Err(e),
+        };
+        started
+            .map_err(|e| tracing::error!("the bot runs without queries: {e}"))
+            .ok()
+    }
+
+    async fn bot(&self, launcher: &Launcher, signals: &mut StopSignals) -> i32 {
         let config = &self.config;
         let mut state = self.state_sync();
         let prepared = tokio::select! {
             prepared = async {
                 self.install_code().await?;
                 self.restore_state(&mut state).await;
-                std::fs::create_dir_all(&config.logs_path).map_err(|e| format!("cannot create {}: {e}", config.logs_path.display()))
+                std::fs::create_dir_all(&config.logs_path).map_err(|e| format!("cannot create {}: {e}", config.logs_path.display()))?;
+                Tee::to_file(&config.logs_path.join("bot.log")).map_err(|e| format!("cannot open bot.log: {e}"))
             } => prepared,
             signal = signals.recv() => Err(format!("{signal} before the bot started")),
         };
-        if let Err(e) = prepared {
-            tracing::error!("{e}");
-            return 1;
-        }
+        let tee = match prepared {
+            Ok(tee) => tee,
+            Err(e) => {
+                tracing::error!("{e}");
+                return 1;
+            }
+        };
         let sync = (!self.flags.skip_sync).then(|| {
             let logs = LogSync::new(
                 Arc::clone(&self.store),
@@ -202,40 +228,31 @@ impl<S: ObjectStore> Execution<S> {
                 sync_timing(),
             )
         });
-
         let realtime = config.bot_type.as_deref() == Some("realtime");
-        let mut query = match (
-            &config.query_entrypoint,
-            realtime && !self.flags.skip_query_server,
-        ) {
-            (Some(entry), true) => self
-                .spawn(supervisor, Role::Query, entry, &Tee::console_only())
-                .ok(),
-            _ => None,
+        let front = match realtime && !self.flags.skip_query_server {
+            true => self.start_front(launcher, tee.tagged("query")).await,
+            false => None,
         };
 
-        let (code, stop_started) = match Tee::to_file(&config.logs_path.join("bot.log")) {
+        let (code, stop_started) = match launcher.spawn(Role::Bot, &config.entrypoint, &tee, &[]) {
             Err(e) => {
-                tracing::error!(error = %e, "cannot open bot.log");
+                append_error_line(&config.logs_path.join("bot.log"), &e);
                 (1, None)
             }
-            Ok(tee) => match self.spawn(supervisor, Role::Bot, &config.entrypoint, &tee) {
-                Err(e) => {
-                    append_error_line(&config.logs_path.join("bot.log"), &e);
-                    (1, None)
-                }
-                Ok(mut bot) => {
-                    tokio::select! {
-                        code = &mut bot.exit => (code.unwrap_or(1), None),
-                        signal = signals.recv() => {
-                            let started = Instant::now();
-                            let grace = config.stop_grace.min(config.stop_budget.saturating_sub(Duration::from_secs(3)));
-                            tracing::info!(signal, grace_ms = grace.as_millis() as u64, "stopping the bot");
-                            (stop_group(bot.pid, &mut bot.exit, grace).await, Some(started))
-                        }
+            Ok(mut bot) => {
+                let outcome = tokio::select! {
+                    code = &mut bot.exit => (code.unwrap_or(1), None),
+                    signal = signals.recv() => {
+                        let started = Instant::now();
+                        let grace = config.stop_grace.min(config.stop_budget.saturating_sub(Duration::from_secs(3)));
+                        tracing::info!(signal, grace_ms = grace.as_millis() as u64, "stopping the bot");
+                        (stop_group(bot.pid, &mut bot.exit, grace).await, Some(started))
                     }
-                }
-            },
+                };
+                // Its last lines belong in bot.log before the final sync.
+                bot.drain_output(Duration::from_secs(2)).await;
+                outcome
+            }
         };
         tracing::info!(exit_code = code, "the bot exited");
         if config.is_scheduled
@@ -243,8 +260,8 @@ impl<S: ObjectStore> Execution<S> {
         {
             tracing::warn!(error = %e, "cannot write the done file");
         }
-        if let Some(query) = &mut query {
-            stop_group(query.pid, &mut query.exit, Duration::from_secs(1)).await;
+        if let Some(front) = front {
+            front.stop().await;
         }
         if let Some(sync) = sync {
             let deadline = stop_started.unwrap_or_else(Instant::now) + config.stop_budget;
@@ -253,55 +270,92 @@ impl<S: ObjectStore> Execution<S> {
         code
     }
 
-    /// Upstream's ephemeral query: run the query entrypoint once with `QUERY_PATH`, and upload
-    /// the result file to `query-results/QUERY_RESULT_KEY`.
-    async fn ephemeral_query(&self, supervisor: &Supervisor) -> i32 {
+    /// Runs the query entrypoint (or the bot entrypoint) once for `QUERY_PATH`. The answer is
+    /// the result file; when the process fails without writing one, or runs past
+    /// `THE0_QUERY_PROCESS_TIMEOUT_SECS` (60), the agent writes an error answer itself. With
+    /// `QUERY_RESULT_KEY` the answer is uploaded to the query-results bucket.
+    async fn ephemeral_query(&self, launcher: &Launcher) -> i32 {
         if let Err(e) = self.install_code().await {
             tracing::error!("{e}");
             return 1;
         }
         self.restore_state(&mut self.state_sync()).await;
-        let result_file = the0_sdk::env::query_result_file();
+        let result_file = self.config.query_result_file.clone();
         if let Some(parent) = result_file.parent() {
             let _ = std::fs::create_dir_all(parent);
         }
+        let _ = std::fs::remove_file(&result_file);
         let entry = self
             .config
             .query_entrypoint
             .as_ref()
             .unwrap_or(&self.config.entrypoint);
-        let code = match self.spawn(supervisor, Role::Query, entry, &Tee::console_only()) {
-            Ok(query) => query.exit.await.unwrap_or(1),
+        let limit =
+            Duration::from_secs(the0_sdk::env::parse_or("THE0_QUERY_PROCESS_TIMEOUT_SECS", 60).unwrap_or(60));
+        let tee = Tee::console_only().remembering_last_lines();
+        let code = match launcher.spawn(Role::Query, entry, &tee, &[]) {
+            Ok(mut query) => match tokio::time::timeout(limit, &mut query.exit).await {
+                Ok(code) => {
+                    query.drain_output(Duration::from_secs(2)).await;
+                    code.unwrap_or(1)
+                }
+                Err(_) => {
+                    stop_group(query.pid, &mut query.exit, Duration::from_secs(1)).await;
+                    let message = format!("the query process did not finish within {} s", limit.as_secs());
+                    write_error_answer(&result_file, &message);
+                    1
+                }
+            },
             Err(e) => {
-                tracing::error!("{e}");
+                write_error_answer(&result_file, &e);
                 1
             }
         };
-        let Some(key) = &self.config.query_result_key else {
-            return code;
+        let code = if is_answer(&result_file) {
+            code
+        } else {
+            let last = tee.last_lines().join("\n");
+            let message = format!(
+                "the query process exited with code {code} without writing a result{}",
+                if last.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {last}")
+                }
+            );
+            write_error_answer(&result_file, &message);
+            code.max(1)
         };
-        let bucket = &self.buckets.query_results;
-        let uploaded = match std::fs::read(&result_file) {
-            Ok(body) => async {
-                self.store.ensure_bucket(bucket).await?;
-                self.store.put(bucket, key, body, "application/json").await
-            }
-            .await
-            .map_err(|e| e.to_string()),
-            Err(e) => Err(format!("cannot read {}: {e}", result_file.display())),
-        };
-        match uploaded {
-            Ok(()) => code,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot upload the query result");
-                1
-            }
+        match &self.config.query_result_key {
+            Some(key) => match self.upload_answer(&result_file, key).await {
+                Ok(()) => code,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot upload the query result");
+                    1
+                }
+            },
+            None => code,
         }
     }
 
-    /// Upstream's query sidecar: wait up to 60 s for the query entrypoint on the shared code
-    /// volume (or download the code), restore the state, and serve queries until stopped.
-    async fn query_server_only(&self, supervisor: &Supervisor, signals: &mut StopSignals) -> i32 {
+    async fn upload_answer(&self, result_file: &Path, key: &str) -> Result<(), String> {
+        let body =
+            std::fs::read(result_file).map_err(|e| format!("cannot read {}: {e}", result_file.display()))?;
+        let bucket = &self.buckets.query_results;
+        self.store
+            .ensure_bucket(bucket)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.store
+            .put(bucket, key, body, "application/json")
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// The Kubernetes query sidecar: waits up to 60 s for the query entrypoint on the shared code
+    /// volume (or downloads the code), restores the state only if the shared volume holds none
+    /// (never over newer local state), and serves queries through the front until stopped.
+    async fn query_server_only(&self, launcher: &Launcher, signals: &mut StopSignals) -> i32 {
         let Some(entry) = &self.config.query_entrypoint else {
             tracing::error!("QUERY_ENTRYPOINT is not set");
             return 1;
@@ -311,113 +365,54 @@ impl<S: ObjectStore> Execution<S> {
             appeared = wait_for_file(&on_volume, Duration::from_secs(60)) => appeared,
             _ = signals.recv() => return 1,
         };
-        if !appeared && let Err(e) = self.install_code().await {
-            tracing::error!("{e}");
-            return 1;
-        }
-        self.restore_state(&mut self.state_sync()).await;
-        let mut query = match self.spawn(supervisor, Role::Query, entry, &Tee::console_only()) {
-            Ok(query) => query,
-            Err(e) => {
+        if !appeared {
+            tracing::info!(path = %on_volume.display(), "the code did not appear on the shared volume; downloading it");
+            if let Err(e) = self.install_code().await {
                 tracing::error!("{e}");
                 return 1;
             }
+        }
+        if holds_state(&self.config.state_path) {
+            tracing::info!("the shared state volume already holds state; not restoring over it");
+        } else {
+            self.restore_state(&mut self.state_sync()).await;
+        }
+        let tee = Tee::console_only().tagged("query");
+        let Some(front) = self.start_front(launcher, tee).await else {
+            return 1;
         };
-        tokio::select! {
-            code = &mut query.exit => code.unwrap_or(1),
-            _ = signals.recv() => stop_group(query.pid, &mut query.exit, self.config.stop_grace).await,
-        }
-    }
-
-    /// Starts `entry` in `role` with its output through `tee`.
-    fn spawn(&self, supervisor: &Supervisor, role: Role, entry: &str, tee: &Tee) -> Result<Spawned, String> {
-        let config = &self.config;
-        if matches!(config.runtime, Runtime::Python311 | Runtime::Nodejs20) && role == Role::Bot {
-            install_wrappers(&config.runtime_dir).map_err(|e| format!("cannot write the wrappers: {e}"))?;
-        }
-        let line = command_for(
-            config.runtime,
-            role,
-            entry,
-            &config.code_path,
-            &config.runtime_dir,
-        );
-        let mut command = line.command();
-        command
-            .current_dir(&config.code_path)
-            .env_clear()
-            .envs(self.child_env(role, entry));
-        piped(&mut command);
-        let mut spawned = supervisor
-            .spawn(&mut command)
-            .map_err(|e| format!("cannot start {} ({}): {e}", entry, line.program.display()))?;
-        if let Some(stdout) = spawned.stdout.take() {
-            tee.attach(stdout, false);
-        }
-        if let Some(stderr) = spawned.stderr.take() {
-            tee.attach(stderr, true);
-        }
-        tracing::info!(pid = spawned.pid, entry, ?role, "started");
-        Ok(spawned)
-    }
-
-    /// The bot's environment (contract §1b), without the agent's own variables.
-    fn child_env(&self, role: Role, entry: &str) -> Vec<(OsString, OsString)> {
-        let config = &self.config;
-        let mut extra: Vec<(&str, String)> = vec![
-            ("BOT_ID", config.bot_id.clone()),
-            ("BOT_CONFIG", config.bot_config.clone()),
-            ("STATE_DIR", config.state_dir.to_string_lossy().into_owned()),
-            ("CODE_MOUNT_DIR", config.code_mount_dir()),
-            ("SCRIPT_PATH", entry.to_owned()),
-            ("ENTRYPOINT_TYPE", "bot".to_owned()),
-        ];
-        if config.runtime == Runtime::Python311 {
-            let code = config.code_path.to_string_lossy();
-            let mut python_path = format!("{code}/vendor:{code}");
-            if let Some(existing) = the0_sdk::env::non_empty("PYTHONPATH") {
-                python_path = format!("{python_path}:{existing}");
-            }
-            extra.push(("PYTHONPATH", python_path));
-        }
-        if let Some(bot_type) = &config.bot_type {
-            extra.push(("BOT_TYPE", bot_type.clone()));
-        }
-        let mut param_vars = Vec::new();
-        if let (Some(path), Role::Query) = (&config.query_path, role) {
-            extra.push(("QUERY_PATH", path.clone()));
-            if let Some(params) = &config.query_params {
-                extra.push(("QUERY_PARAMS", params.clone()));
-                param_vars = query_param_vars(params);
-            }
-        }
-        extra.extend(param_vars.iter().map(|(k, v)| (k.as_str(), v.clone())));
-        child_env(&extra)
+        let signal = signals.recv().await;
+        tracing::info!(signal, "stopping the query server");
+        front.stop().await;
+        0
     }
 }
 
-/// Upstream's `QUERY_PARAM_<key>` variables: one per top-level parameter, in string form, with
-/// the name reduced to letters, digits and `_`.
-fn query_param_vars(params: &str) -> Vec<(String, String)> {
-    let Ok(Value::Object(params)) = serde_json::from_str::<Value>(params) else {
-        return Vec::new();
-    };
-    params
-        .iter()
-        .map(|(k, v)| {
-            let name: String = k
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '_' {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            (format!("QUERY_PARAM_{name}"), the0_sdk::query::to_param_string(v))
+/// Whether `state_path` holds anything but the agent's own files.
+fn holds_state(state_path: &Path) -> bool {
+    std::fs::read_dir(state_path)
+        .map(|entries| {
+            entries
+                .flatten()
+                .any(|e| !e.file_name().to_string_lossy().starts_with(AGENT_PRIVATE_PREFIX))
         })
-        .collect()
+        .unwrap_or(false)
+}
+
+/// Whether `file` holds a query answer (a JSON object).
+fn is_answer(file: &Path) -> bool {
+    std::fs::read(file)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+        .is_some_and(|value| value.is_object())
+}
+
+/// Writes an error envelope in the core's format, for a query that produced none.
+fn write_error_answer(file: &Path, message: &str) {
+    tracing::error!("{message}");
+    if let Err(e) = write_atomic(file, &Response::error(500, message).body) {
+        tracing::error!(error = %e, "cannot write the query result");
+    }
 }
 
 /// The sync loop running in the background, and how to stop it.
@@ -485,24 +480,5 @@ fn append_error_line(log: &Path, error: &str) {
         serde_json::json!({"level": "error", "message": error, "timestamp": the0_sdk::time::now_rfc3339()});
     if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(log) {
         let _ = writeln!(file, "{line}");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn query_param_variables() {
-        let vars = query_param_vars(r#"{"limit": 5, "sym-bol": "BTC", "nested": {"a": 1}}"#);
-        assert_eq!(
-            vars,
-            [
-                ("QUERY_PARAM_limit".to_owned(), "5".to_owned()),
-                ("QUERY_PARAM_sym_bol".to_owned(), "BTC".to_owned()),
-                ("QUERY_PARAM_nested".to_owned(), r#"{"a":1}"#.to_owned()),
-            ]
-        );
-        assert!(query_param_vars("not json").is_empty());
     }
 }

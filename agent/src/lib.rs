@@ -6,15 +6,20 @@
 //! - [`execute`]: download code ([`code`]) and state, run the bot as a proper PID 1
 //!   ([`process`], [`runtime`]), sync state and logs ([`sync`]) to the object store ([`store`]),
 //!   and stop in the right order within a budget;
-//! - [`daemon`]: the same sync as a standalone sidecar, and a one-shot downloader.
+//! - [`front`]: the query front on :9476 in front of the bot's query process;
+//! - [`daemon`]: the same sync as a standalone sidecar, and a one-shot downloader;
+//! - [`dev`]: `run` and `query`, a bot folder on a developer's machine.
 
 pub mod archive;
 pub mod cli;
 pub mod code;
 pub mod config;
 pub mod daemon;
+pub mod dev;
 pub mod execute;
+pub mod front;
 mod health;
+pub mod launch;
 pub mod logging;
 pub mod process;
 pub mod runtime;

@@ -3,6 +3,7 @@
 use clap::Parser;
 use the0_agent::cli::{Cli, Command, DaemonCommand};
 use the0_agent::daemon::{InitOptions, SyncOptions};
+use the0_agent::dev::{self, DevOptions};
 use the0_agent::execute::{ExecuteFlags, execute};
 use the0_agent::{daemon, logging};
 
@@ -82,9 +83,20 @@ fn main() {
                 })
                 .await
             }
+            Command::Run { bot, port } => dev::run(dev_options(bot), port).await,
+            Command::Query { bot, path, params } => dev::query(dev_options(bot), path, params).await,
             Command::Version => unreachable!("handled above"),
         }
     });
     drop(runtime);
     std::process::exit(code);
+}
+
+fn dev_options(args: the0_agent::cli::DevArgs) -> DevOptions {
+    DevOptions {
+        bot_dir: args.bot_dir,
+        config: args.config,
+        store: args.store,
+        bot_id: args.bot_id,
+    }
 }

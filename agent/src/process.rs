@@ -9,7 +9,7 @@
 //! pid is registered (which would lose its status), and the standard library's own `waitpid`
 //! inside `Command::spawn` never races the reaper.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;
@@ -37,6 +37,21 @@ pub struct Spawned {
     /// The child's stdout and stderr, when they were piped.
     pub stdout: Option<std::process::ChildStdout>,
     pub stderr: Option<std::process::ChildStderr>,
+    /// The threads copying its output ([`Tee::attach`]).
+    pub output: Vec<JoinHandle<()>>,
+}
+
+impl Spawned {
+    /// Waits, at most `limit`, until everything the process wrote has been copied: its output
+    /// threads end when the last writer of its pipes exits.
+    pub async fn drain_output(&mut self, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        for thread in self.output.drain(..) {
+            while !thread.is_finished() && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
 }
 
 impl Supervisor {
@@ -80,6 +95,7 @@ impl Supervisor {
             exit,
             stdout: child.stdout.take(),
             stderr: child.stderr.take(),
+            output: Vec::new(),
         })
         // `child` is dropped without waiting: the reaper owns its exit status.
     }
@@ -145,9 +161,17 @@ pub async fn stop_group(pid: i32, exit: &mut oneshot::Receiver<i32>, grace: Dura
 }
 
 /// Where a child's output goes: the container's own stream and, if set, the log file.
+#[derive(Clone)]
 pub struct Tee {
     log: Option<Arc<Mutex<File>>>,
+    /// `source` of this output's lines in the log file (`query`); none for the bot.
+    tag: Option<&'static str>,
+    /// The last lines seen, when asked for ([`Tee::remembering_last_lines`]).
+    last: Option<Arc<Mutex<VecDeque<String>>>>,
 }
+
+/// Lines kept by [`Tee::remembering_last_lines`].
+pub const LAST_LINES: usize = 5;
 
 /// Longest line kept whole; a longer one is split (a bot printing without newlines must not make
 /// the agent buffer without bound).
@@ -159,18 +183,47 @@ impl Tee {
         let file = OpenOptions::new().create(true).append(true).open(log_file)?;
         Ok(Tee {
             log: Some(Arc::new(Mutex::new(file))),
+            tag: None,
+            last: None,
         })
     }
 
     /// A tee to the container's streams only.
     pub fn console_only() -> Tee {
-        Tee { log: None }
+        Tee {
+            log: None,
+            tag: None,
+            last: None,
+        }
+    }
+
+    /// The same destinations, with log lines marked `"source": tag`.
+    pub fn tagged(&self, tag: &'static str) -> Tee {
+        Tee {
+            tag: Some(tag),
+            ..self.clone()
+        }
+    }
+
+    /// The same destinations, also keeping the last [`LAST_LINES`] lines (to explain a failure).
+    pub fn remembering_last_lines(self) -> Tee {
+        Tee {
+            last: Some(Arc::default()),
+            ..self
+        }
+    }
+
+    /// The last lines seen (oldest first); empty unless remembering.
+    pub fn last_lines(&self) -> Vec<String> {
+        self.last.as_ref().map_or_else(Vec::new, |last| {
+            last.lock().expect("last lines lock").iter().cloned().collect()
+        })
     }
 
     /// Copies `stream` line by line to the agent's stdout (or stderr) and, as NDJSON stamped
     /// with the time of emission, to the log file. The thread ends when the stream closes.
     pub fn attach(&self, stream: impl Read + Send + 'static, to_stderr: bool) -> JoinHandle<()> {
-        let log = self.log.clone();
+        let (log, tag, last) = (self.log.clone(), self.tag, self.last.clone());
         std::thread::spawn(move || {
             let mut reader = BufReader::with_capacity(MAX_LINE_BYTES, stream);
             let mut line = Vec::with_capacity(256);
@@ -185,12 +238,19 @@ impl Tee {
                 } else {
                     io::stdout().lock().write_all(&line)
                 };
-                if let Some(log) = &log {
-                    let text = String::from_utf8_lossy(&line);
-                    if let Some(mut entry) = format_line(&text, &the0_sdk::time::now_rfc3339()) {
-                        entry.push('\n');
-                        let _ = log.lock().expect("log lock").write_all(entry.as_bytes());
+                let text = String::from_utf8_lossy(&line);
+                if let Some(last) = &last {
+                    let mut last = last.lock().expect("last lines lock");
+                    if last.len() == LAST_LINES {
+                        last.pop_front();
                     }
+                    last.push_back(text.trim_end().to_owned());
+                }
+                if let Some(log) = &log
+                    && let Some(mut entry) = format_line(&text, &the0_sdk::time::now_rfc3339(), tag)
+                {
+                    entry.push('\n');
+                    let _ = log.lock().expect("log lock").write_all(entry.as_bytes());
                 }
             }
         })

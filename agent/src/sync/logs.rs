@@ -23,10 +23,10 @@ use crate::store::{ObjectStore, log_key};
 const CHUNK_BYTES: u64 = 1 << 20;
 
 /// One output line as an NDJSON log line (upstream's format), or `None` for a blank line:
-/// - a JSON object keeps its fields (and its bytes, if it has a `timestamp`), and gets
-///   `"timestamp": now` when it has none;
-/// - anything else becomes `{"timestamp": now, "message": line}`.
-pub fn format_line(line: &str, now: &str) -> Option<String> {
+/// - a JSON object keeps its fields (and its bytes, if nothing is added), gets `"timestamp": now`
+///   when it has none, and `"source"` when one is given and it has none;
+/// - anything else becomes `{"timestamp": now, "message": line}` (+ `"source"`).
+pub fn format_line(line: &str, now: &str, source: Option<&str>) -> Option<String> {
     let line = line.trim();
     if line.is_empty() {
         return None;
@@ -34,15 +34,24 @@ pub fn format_line(line: &str, now: &str) -> Option<String> {
     if line.starts_with('{')
         && let Ok(mut object) = serde_json::from_str::<Map<String, Value>>(line)
     {
-        if object.contains_key("timestamp") {
+        let stamped = object.contains_key("timestamp");
+        if stamped && source.is_none_or(|_| object.contains_key("source")) {
             return Some(line.to_owned());
         }
-        object.insert("timestamp".into(), now.into());
+        if !stamped {
+            object.insert("timestamp".into(), now.into());
+        }
+        if let Some(source) = source {
+            object.entry("source").or_insert_with(|| source.into());
+        }
         return Some(Value::Object(object).to_string());
     }
     let mut object = Map::new();
     object.insert("timestamp".into(), now.into());
     object.insert("message".into(), line.into());
+    if let Some(source) = source {
+        object.insert("source".into(), source.into());
+    }
     Some(Value::Object(object).to_string())
 }
 
@@ -50,7 +59,7 @@ pub fn format_line(line: &str, now: &str) -> Option<String> {
 pub fn format_chunk(chunk: &[u8], now: &str) -> Vec<u8> {
     let text = String::from_utf8_lossy(chunk);
     let mut out = Vec::with_capacity(chunk.len() + 64);
-    for line in text.split('\n').filter_map(|l| format_line(l, now)) {
+    for line in text.split('\n').filter_map(|l| format_line(l, now, None)) {
         out.extend_from_slice(line.as_bytes());
         out.push(b'\n');
     }
@@ -173,25 +182,25 @@ mod tests {
 
     #[test]
     fn lines_become_ndjson() {
-        assert_eq!(format_line("  ", NOW), None);
+        assert_eq!(format_line("  ", NOW, None), None);
         assert_eq!(
-            format_line("plain text", NOW).unwrap(),
+            format_line("plain text", NOW, None).unwrap(),
             r#"{"timestamp":"2026-11-23T07:24:00.123Z","message":"plain text"}"#
         );
         assert_eq!(
-            format_line(r#"{"level":"info","timestamp":"t0"}"#, NOW).unwrap(),
+            format_line(r#"{"level":"info","timestamp":"t0"}"#, NOW, None).unwrap(),
             r#"{"level":"info","timestamp":"t0"}"#
         );
         assert_eq!(
-            format_line(r#"{"a":1}"#, NOW).unwrap(),
+            format_line(r#"{"a":1}"#, NOW, None).unwrap(),
             r#"{"a":1,"timestamp":"2026-11-23T07:24:00.123Z"}"#
         );
         assert_eq!(
-            format_line("[1,2]", NOW).unwrap(),
+            format_line("[1,2]", NOW, None).unwrap(),
             r#"{"timestamp":"2026-11-23T07:24:00.123Z","message":"[1,2]"}"#
         );
         assert_eq!(
-            format_line("{not json", NOW).unwrap(),
+            format_line("{not json", NOW, None).unwrap(),
             r#"{"timestamp":"2026-11-23T07:24:00.123Z","message":"{not json"}"#
         );
         assert_eq!(

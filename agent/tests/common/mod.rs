@@ -122,8 +122,8 @@ impl Minio {
             .spawn()
             .expect("start MinIO");
         self.child = Some(child);
-        let url = format!("http://127.0.0.1:{}/minio/health/live", self.port);
-        eventually("MinIO to be live", Duration::from_secs(60), || {
+        let url = format!("http://127.0.0.1:{}/minio/health/ready", self.port);
+        eventually("MinIO to be ready", Duration::from_secs(60), || {
             let status = Command::new("curl")
                 .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", &url])
                 .output()
