@@ -77,12 +77,18 @@ impl Response {
 
     /// 413: a request body over `limit` bytes.
     pub fn too_large(limit: usize) -> Response {
-        Response::error(status::PAYLOAD_TOO_LARGE, &format!("request body exceeds {limit} bytes"))
+        Response::error(
+            status::PAYLOAD_TOO_LARGE,
+            &format!("request body exceeds {limit} bytes"),
+        )
     }
 
     /// 503: `limit` queries are already in flight.
     pub fn overloaded(limit: usize) -> Response {
-        Response::error(status::UNAVAILABLE, &format!("too many queries in flight (limit {limit})"))
+        Response::error(
+            status::UNAVAILABLE,
+            &format!("too many queries in flight (limit {limit})"),
+        )
     }
 
     /// 504: the handler for `path` did not answer within `timeout`.

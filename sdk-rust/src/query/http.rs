@@ -13,7 +13,12 @@ pub fn decode_path(uri: &Uri) -> Result<String, Response> {
     percent_decode_str(uri.path())
         .decode_utf8()
         .map(|path| path.into_owned())
-        .map_err(|_| Response::error(status::BAD_REQUEST, "request path is not UTF-8 after percent-decoding"))
+        .map_err(|_| {
+            Response::error(
+                status::BAD_REQUEST,
+                "request path is not UTF-8 after percent-decoding",
+            )
+        })
 }
 
 /// Reads a request body of at most `limit` bytes: refused at once when `Content-Length` says
