@@ -178,29 +178,27 @@ async fn supervise(
     loop {
         let _ = std::fs::remove_file(&backend.socket);
         let started = Instant::now();
-        match launcher.spawn(Role::Query, &entry, &tee, &backend.env()) {
+        let ended = match launcher.spawn(Role::Query, &entry, &tee, &backend.env()) {
             Ok(mut query) => {
                 app.query_up.store(true, Ordering::SeqCst);
-                tokio::select! {
-                    code = &mut query.exit => {
-                        app.query_up.store(false, Ordering::SeqCst);
-                        app.pool.clear();
-                        tracing::warn!(exit_code = code.unwrap_or(1), restart_in_ms = backoff.as_millis() as u64, "the query process exited");
-                    }
+                let ended = tokio::select! {
+                    code = &mut query.exit => format!("the query process exited with code {}", code.unwrap_or(1)),
                     () = stopped(&mut stop) => {
                         app.query_up.store(false, Ordering::SeqCst);
                         stop_group(query.pid, &mut query.exit, grace).await;
                         return;
                     }
-                }
+                };
+                app.query_up.store(false, Ordering::SeqCst);
+                app.pool.clear();
+                ended
             }
-            Err(e) => {
-                tracing::error!(error = %e, restart_in_ms = backoff.as_millis() as u64, "cannot start the query process")
-            }
-        }
+            Err(e) => format!("cannot start the query process: {e}"),
+        };
         if started.elapsed() >= Duration::from_secs(60) {
             backoff = Duration::from_secs(1);
         }
+        tracing::warn!(restart_in_ms = backoff.as_millis() as u64, "{ended}");
         tokio::select! {
             () = tokio::time::sleep(backoff) => {}
             () = stopped(&mut stop) => return,

@@ -78,17 +78,7 @@ fn the_sidecar_uploads_state_only_after_the_restore_and_reports_readiness() {
     let sandbox = Sandbox::new("sidecar-state");
     let view = StoreView::Local(sandbox.local_store());
     // Stored state from before; the bot container has not restored it yet.
-    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
-        Vec::new(),
-        flate2::Compression::fast(),
-    ));
-    let mut header = tar::Header::new_gnu();
-    header.set_size(2);
-    header.set_mode(0o644);
-    header.set_cksum();
-    tar.append_data(&mut header, ".the0-state/kept.json", &b"1\n"[..])
-        .unwrap();
-    let stored = tar.into_inner().unwrap().finish().unwrap();
+    let stored = state_archive(&[(".the0-state/kept.json", b"1\n")]);
     view.put("bot-state", "sidecar-state/state.tar.gz", &stored);
 
     let port = free_port().to_string();

@@ -345,21 +345,8 @@ fn the_query_sidecar_waits_for_late_code_and_never_restores_over_local_state() {
     let sandbox = Sandbox::new("sidecar-query");
     let view = StoreView::Local(sandbox.local_store());
     // Stored state, and newer state already on the shared volume.
-    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
-        Vec::new(),
-        flate2::Compression::fast(),
-    ));
-    let mut header = tar::Header::new_gnu();
-    header.set_size(5);
-    header.set_mode(0o644);
-    header.set_cksum();
-    tar.append_data(&mut header, ".the0-state/k.json", &b"\"old\""[..])
-        .unwrap();
-    view.put(
-        "bot-state",
-        "sidecar-query/state.tar.gz",
-        &tar.into_inner().unwrap().finish().unwrap(),
-    );
+    let stored = state_archive(&[(".the0-state/k.json", b"\"old\"")]);
+    view.put("bot-state", "sidecar-query/state.tar.gz", &stored);
     fs::create_dir_all(sandbox.state().join(".the0-state")).unwrap();
     fs::write(sandbox.state().join(".the0-state/k.json"), b"\"new\"").unwrap();
 

@@ -108,19 +108,7 @@ fn with_s3_down_at_start_the_bot_runs_and_its_state_lands_once_s3_is_back() {
     let mut minio = Minio::start(&sandbox.path("minio"));
     let view = StoreView::S3(&minio);
     // State stored by an earlier container, which this one will not be able to restore.
-    let earlier = {
-        let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
-            Vec::new(),
-            flate2::Compression::fast(),
-        ));
-        let mut header = tar::Header::new_gnu();
-        header.set_size(6);
-        header.set_mode(0o644);
-        header.set_cksum();
-        tar.append_data(&mut header, ".the0-state/old.json", &b"\"old\"\n"[..])
-            .unwrap();
-        tar.into_inner().unwrap().finish().unwrap()
-    };
+    let earlier = state_archive(&[(".the0-state/old.json", b"\"old\"\n")]);
     view.put("bot-state", "s3-late/state.tar.gz", &earlier);
     minio.stop();
 

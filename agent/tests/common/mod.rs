@@ -381,6 +381,22 @@ pub fn zip_archive(files: &[(&str, &[u8], u32)]) -> Vec<u8> {
     writer.finish().unwrap().into_inner()
 }
 
+/// A state archive (tar.gz, as the agent stores state) holding `files` (path, content).
+pub fn state_archive(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    for (path, content) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(content.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        tar.append_data(&mut header, path, *content).unwrap();
+    }
+    tar.into_inner().unwrap().finish().unwrap()
+}
+
 /// Writes an executable shell-script entrypoint into a code folder.
 pub fn script(dir: &Path, name: &str, body: &str) {
     let path = dir.join(name);
