@@ -35,7 +35,7 @@ run:
 	scripts/run-example.sh
 
 agent:
-	RUSTFLAGS='-C target-feature=+crt-static' cargo build --profile agent --target $(AGENT_TARGET) -p the0-agent
+	RUSTFLAGS='-C target-feature=+crt-static -C relocation-model=static' cargo build --profile agent --target $(AGENT_TARGET) -p the0-agent
 	scripts/check-static-agent.sh $(AGENT_BIN)
 	@echo "$(AGENT_BIN)"
 

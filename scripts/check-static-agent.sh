@@ -13,7 +13,14 @@ if readelf -d "$bin" 2>/dev/null | grep -q 'NEEDED'; then
     readelf -d "$bin" | grep NEEDED >&2
     exit 1
 fi
-command -v file >/dev/null && file "$bin"
+if command -v file >/dev/null; then
+    kind=$(file -b "$bin")
+    echo "file: $kind"
+    case $kind in
+    *"statically linked"*) ;;
+    *) echo "check-static-agent: file(1) does not call $bin statically linked" >&2; exit 1 ;;
+    esac
+fi
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
