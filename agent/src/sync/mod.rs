@@ -1,10 +1,12 @@
 //! Keeping the object store up to date with the state directory and the bot's log.
 //!
-//! A recursive file watcher triggers a sync after a trailing debounce (quiet for 200 ms, or at
-//! most 1 s after the first change, so a bot writing continuously is still synced every second);
-//! a periodic tick (`--interval`, default 60 s) catches anything the watcher missed. A failed sync
-//! is retried with exponential backoff. On stop, one final sync runs within a deadline.
+//! A recursive file watch (changes only, never reads: see [`changes`]) triggers a sync after a
+//! trailing debounce (quiet for 200 ms, or at most 1 s after the first change, so a bot writing
+//! continuously is still synced every second); a periodic tick (`--interval`, default 60 s)
+//! catches anything the watch missed. A failed sync is retried with exponential backoff. On stop,
+//! one final sync runs within a deadline.
 
+mod changes;
 mod logs;
 mod state;
 pub mod tree;
@@ -15,11 +17,10 @@ pub use state::{Restored, StateOutcome, StateSync, state_limits};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use notify::{EventKind, RecursiveMode, Watcher};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, sleep_until, timeout_at};
 
-use crate::archive::{AGENT_PRIVATE_PREFIX, ArchiveError};
+use crate::archive::ArchiveError;
 use crate::store::{ObjectStore, StoreError};
 
 /// Why a sync failed.
@@ -95,8 +96,8 @@ impl<S: ObjectStore> Syncer<S> {
     /// Syncs at start, on changes under `watched`, on every tick, and with backoff after failures,
     /// until `stop` turns true. Does not do the final sync (see [`Syncer::final_sync`]).
     pub async fn run(&mut self, watched: &[PathBuf], timing: Timing, mut stop: watch::Receiver<bool>) {
-        let (changes, mut changed) = mpsc::unbounded_channel();
-        let _watcher = watch_paths(watched, changes);
+        let (on_change, mut changed) = mpsc::unbounded_channel();
+        let _watch = changes::watch_changes(watched, on_change);
         // The first pass runs at once: a restarted sidecar catches up with what changed while it
         // was down.
         let mut tick = Instant::now();
@@ -147,38 +148,4 @@ impl<S: ObjectStore> Syncer<S> {
             )),
         }
     }
-}
-
-/// Watches `paths` recursively; every relevant change sends `()`. A path that cannot be watched
-/// is logged and left to the periodic tick.
-fn watch_paths(paths: &[PathBuf], changes: mpsc::UnboundedSender<()>) -> Option<notify::RecommendedWatcher> {
-    let handler = move |event: notify::Result<notify::Event>| {
-        let Ok(event) = event else { return };
-        let relevant = matches!(
-            event.kind,
-            EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_)
-        ) && event.paths.iter().any(|p| {
-            !p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with(AGENT_PRIVATE_PREFIX))
-        });
-        if relevant {
-            let _ = changes.send(());
-        }
-    };
-    let mut watcher = match notify::recommended_watcher(handler) {
-        Ok(watcher) => watcher,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot watch files; syncing on the interval only");
-            return None;
-        }
-    };
-    for path in paths {
-        if let Err(e) = std::fs::create_dir_all(path)
-            .map_err(notify::Error::io)
-            .and_then(|()| watcher.watch(path, RecursiveMode::Recursive))
-        {
-            tracing::warn!(path = %path.display(), error = %e, "cannot watch; syncing it on the interval only");
-        }
-    }
-    Some(watcher)
 }
