@@ -16,14 +16,15 @@ export THE0_CACHE ?= $(HOME)/.cache/the0-runtime
 export CARGO_TARGET_DIR ?= $(THE0_CACHE)/target
 export CARGO_TERM_COLOR ?= never
 
-# The agent binary for images: static glibc build (static-pie), rustls only, stripped.
+# The agent binary for images: static glibc build (non-PIE, so file(1) says "statically linked"),
+# rustls only, stripped.
 AGENT_TARGET := x86_64-unknown-linux-gnu
 AGENT_BIN := $(CARGO_TARGET_DIR)/$(AGENT_TARGET)/agent/the0-agent
 
 # Crates whose tests run from their own SDK scripts (they need a host language runtime).
 BINDING_CRATES := --exclude the0-python --exclude the0-node
 
-.PHONY: help run agent test deps bench lint test-rust test-ffi test-node test-python bench-rust bench-node bench-python build
+.PHONY: help run agent test deps bench lint test-rust test-agent-static test-ffi test-node test-python bench-rust bench-node bench-python build
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -39,7 +40,11 @@ agent:
 	scripts/check-static-agent.sh $(AGENT_BIN)
 	@echo "$(AGENT_BIN)"
 
-test: lint deps test-rust agent test-ffi test-node test-python
+test: lint deps test-rust agent test-agent-static test-ffi test-node test-python
+
+# The agent's integration tests once more, on the static binary that ships in images.
+test-agent-static: agent
+	THE0_AGENT_STATIC=$(AGENT_BIN) cargo test -p the0-agent --test '*'
 
 # Servers the tests start: MinIO, built once with `go install` and cached outside the clone.
 deps:

@@ -15,9 +15,11 @@ use std::time::{Duration, Instant};
 pub const ACCESS_KEY: &str = "the0test";
 pub const SECRET_KEY: &str = "the0test-secret";
 
-/// The agent under test.
-pub fn agent_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_the0-agent")
+/// The agent under test: the static build named by `THE0_AGENT_STATIC` (what ships in images,
+/// so `make bench` measures it), else the one cargo built for this test run.
+pub fn agent_bin() -> PathBuf {
+    std::env::var_os("THE0_AGENT_STATIC")
+        .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_the0-agent")), PathBuf::from)
 }
 
 /// A binary of the example bot, built by `cargo test --workspace` next to this test binary.
