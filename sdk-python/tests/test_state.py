@@ -36,12 +36,19 @@ BAD_KEYS = {
         {},
         [],
         2**63 - 1,
+        2**70,
+        {"wei": 10**30, "debt": -(2**65)},
     ],
 )
 def test_values_round_trip(value: object) -> None:
     state.set("v", value)
     assert state.get("v") == value
     assert state.exists("v")
+
+
+def test_integers_beyond_64_bits_are_stored_exactly(state_dir: Path) -> None:
+    state.set("balance", {"wei": 10**30})
+    assert (state_dir / "balance.json").read_bytes() == b'{"wei":1000000000000000000000000000000}'
 
 
 def test_files_are_canonical_compact_utf8_json_in_state_dir(state_dir: Path) -> None:

@@ -4,20 +4,171 @@
 //! `JSON.stringify`, nlohmann, Newtonsoft, aeson...). The core validates that text and rewrites it
 //! in one canonical form, so that every SDK stores byte-identical files for the same value.
 
+use serde::Deserialize;
+use serde_json::ser::Formatter;
+
 use crate::error::{Error, Result};
 
 /// Validates `text` and returns it in canonical form: compact (no insignificant whitespace),
-/// object keys in their original order, strings as UTF-8 with serde_json's minimal escaping.
+/// object keys in their original order, strings as UTF-8 with serde_json's minimal escaping, and
+/// numbers as serde_json writes them (`1e3` -> `1000.0`) whenever that keeps their value.
+///
+/// A number that `f64` and `i64`/`u64` cannot hold exactly (an integer beyond 64 bits, a decimal
+/// with more digits than a double keeps) is kept as written: the core never rounds a value a host
+/// language handed it (Python ints, C# decimals, Scala BigDecimals, Haskell Integers).
 ///
 /// `what` names the input in the error message ("value for state key \"prices\"").
 pub fn canonicalize(what: &str, text: &str) -> Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len());
     let mut de = serde_json::Deserializer::from_str(text);
-    let mut ser = serde_json::Serializer::new(&mut out);
-    serde_transcode::transcode(&mut de, &mut ser)
-        .and_then(|()| de.end())
-        .map_err(|e| Error::invalid_json(what, e))?;
+    serde::de::IgnoredAny::deserialize(&mut de)
+        .and_then(|_| de.end())
+        .and_then(|()| compact(text))
+        .map_err(|e| Error::invalid_json(what, e))
+}
+
+/// Rewrites valid JSON `text` in canonical form, token by token.
+fn compact(text: &str) -> serde_json::Result<Vec<u8>> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(text.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        match bytes[at] {
+            b' ' | b'\t' | b'\n' | b'\r' => at += 1,
+            b'"' => {
+                let end = string_end(bytes, at);
+                let token = &text[at..end];
+                if token.contains('\\') {
+                    let decoded: String = serde_json::from_str(token)?;
+                    serde_json::to_writer(&mut out, &decoded)?;
+                } else {
+                    // No escapes: already minimal (raw control characters are not valid JSON).
+                    out.extend_from_slice(token.as_bytes());
+                }
+                at = end;
+            }
+            b'-' | b'0'..=b'9' => {
+                let end = at
+                    + bytes[at..]
+                        .iter()
+                        .position(|b| !matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+                        .unwrap_or(bytes.len() - at);
+                write_number(&mut out, &text[at..end]);
+                at = end;
+            }
+            // Punctuation and the letters of true, false and null.
+            other => {
+                out.push(other);
+                at += 1;
+            }
+        }
+    }
     Ok(out)
+}
+
+/// The index just past the string literal that opens at `start`.
+fn string_end(bytes: &[u8], start: usize) -> usize {
+    let mut at = start + 1;
+    while bytes[at] != b'"' {
+        at += if bytes[at] == b'\\' { 2 } else { 1 };
+    }
+    at + 1
+}
+
+/// Writes the number `token` as serde_json would, unless that would change its value.
+fn write_number(out: &mut Vec<u8>, token: &str) {
+    // Integers are already canonical (JSON has no leading zeros or plus signs), and stay
+    // integers at any size: `10**30` must not come back as the float `1e30`. "-0" is not an
+    // integer to serde_json, which writes it "-0.0".
+    if !token.contains(['.', 'e', 'E']) && token != "-0" {
+        out.extend_from_slice(token.as_bytes());
+        return;
+    }
+    let value = match token.parse::<f64>() {
+        Ok(value) if value.is_finite() => value,
+        _ => return out.extend_from_slice(token.as_bytes()),
+    };
+    let start = out.len();
+    serde_json::ser::CompactFormatter
+        .write_f64(out, value)
+        .expect("writing to a Vec cannot fail");
+    let written = std::str::from_utf8(&out[start..]).expect("a formatted f64 is ASCII");
+    // Most hosts already write the shortest form (Python's repr, JavaScript): equal text is the
+    // common, cheap case.
+    if written != token && Decimal::of(written) != Decimal::of(token) {
+        out.truncate(start);
+        out.extend_from_slice(token.as_bytes());
+    }
+}
+
+/// The exact value of a JSON number, compared without allocating: the digits of
+/// `integer` + `fraction` between `lead` and `end` (no leading or trailing zeros), times
+/// 10^`exponent`. Zero has no digits and exponent 0; its sign is kept.
+#[derive(Debug)]
+struct Decimal<'a> {
+    negative: bool,
+    integer: &'a str,
+    fraction: &'a str,
+    lead: usize,
+    end: usize,
+    exponent: i64,
+}
+
+impl<'a> Decimal<'a> {
+    fn of(token: &'a str) -> Decimal<'a> {
+        let (negative, unsigned) = match token.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, token),
+        };
+        let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+            Some(e) => (
+                &unsigned[..e],
+                unsigned[e + 1..].parse::<i64>().unwrap_or(i64::MAX),
+            ),
+            None => (unsigned, 0),
+        };
+        let (integer, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        let mut decimal = Decimal {
+            negative,
+            integer,
+            fraction,
+            lead: 0,
+            end: 0,
+            exponent: 0,
+        };
+        let total = integer.len() + fraction.len();
+        let lead = decimal.digits(0, total).take_while(|&d| d == b'0').count();
+        if lead == total {
+            return decimal;
+        }
+        let trailing = (0..total).rev().take_while(|&i| decimal.digit(i) == b'0').count();
+        decimal.lead = lead;
+        decimal.end = total - trailing;
+        decimal.exponent = exponent
+            .saturating_sub(fraction.len() as i64)
+            .saturating_add(trailing as i64);
+        decimal
+    }
+
+    fn digit(&self, i: usize) -> u8 {
+        match self.integer.as_bytes().get(i) {
+            Some(&d) => d,
+            None => self.fraction.as_bytes()[i - self.integer.len()],
+        }
+    }
+
+    fn digits(&self, from: usize, to: usize) -> impl Iterator<Item = u8> + '_ {
+        (from..to).map(|i| self.digit(i))
+    }
+}
+
+impl PartialEq for Decimal<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.negative == other.negative
+            && self.exponent == other.exponent
+            && self
+                .digits(self.lead, self.end)
+                .eq(other.digits(other.lead, other.end))
+    }
 }
 
 /// `text` as a JSON string literal: how the core quotes user text (keys, paths, values) inside
@@ -46,8 +197,63 @@ mod tests {
     }
 
     #[test]
+    fn numbers_a_double_cannot_hold_are_kept_as_written() {
+        let cases = [
+            // beyond u64 / i64
+            ("1180591620717411303424", "1180591620717411303424"),
+            ("-36893488147419103232", "-36893488147419103232"),
+            (
+                "1000000000000000000000000000000",
+                "1000000000000000000000000000000",
+            ),
+            // more digits than a double keeps
+            ("0.10000000000000000001", "0.10000000000000000001"),
+            ("123456789.123456789123", "123456789.123456789123"),
+            ("1e400", "1e400"),
+            // exact in a double or a 64-bit integer: serde_json's form
+            ("18446744073709551615", "18446744073709551615"),
+            ("-9223372036854775808", "-9223372036854775808"),
+            ("0.1", "0.1"),
+            ("1.50", "1.5"),
+            ("1E+2", "100.0"),
+            ("2.5e-3", "0.0025"),
+            ("0.0", "0.0"),
+            ("-0.0", "-0.0"),
+        ];
+        for (input, canonical) in cases {
+            let text = format!(r#"{{"n":{input},"in":[{input}]}}"#);
+            let out = String::from_utf8(canonicalize("v", &text).unwrap()).unwrap();
+            assert_eq!(
+                out,
+                format!(r#"{{"n":{canonical},"in":[{canonical}]}}"#),
+                "{input}"
+            );
+        }
+    }
+
+    #[test]
+    fn strings_are_unescaped_to_utf8_and_re_escaped_minimally() {
+        let out = canonicalize("v", r#"["\u0041\/\t", "a\\b", "\ud83d\ude00", "1 2", "x\"y"]"#).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"["A/\t","a\\b","😀","1 2","x\"y"]"#
+        );
+    }
+
+    #[test]
     fn rejects_non_json_and_trailing_text_naming_the_input() {
-        for bad in ["", "{", "{'a':1}", "NaN", "[1] [2]", "tru"] {
+        for bad in [
+            "",
+            "{",
+            "{'a':1}",
+            "NaN",
+            "[1] [2]",
+            "tru",
+            "01",
+            "1.",
+            "\"\\x\"",
+            "\"\\ud800\"",
+        ] {
             let err = canonicalize("value for state key \"x\"", bad).unwrap_err();
             assert_eq!(err.status(), Status::InvalidJson, "{bad:?}");
             assert!(
