@@ -124,13 +124,12 @@ impl Minio {
             .spawn()
             .expect("start MinIO");
         self.child = Some(child);
-        let url = format!("http://127.0.0.1:{}/minio/health/ready", self.port);
+        // Ready means answering signed S3 requests: MinIO reports itself healthy a moment before
+        // its object layer is up (503 "server not initialized" until then). A bucket that does
+        // not exist gives 404 once it is.
         eventually("MinIO to be ready", Duration::from_secs(60), || {
-            let status = Command::new("curl")
-                .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", &url])
-                .output()
-                .ok()?;
-            (status.stdout == b"200").then_some(())
+            let (status, _) = self.curl("GET", "the0-readiness-probe", "", &[]);
+            (status == "404").then_some(())
         });
     }
 
