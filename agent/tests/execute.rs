@@ -96,8 +96,7 @@ fn first_run_then_a_restored_run_continues_from_the_stored_state() {
     let strategy: Value =
         serde_json::from_slice(&view.state_files("sma-1").unwrap()[".the0-state/strategy.json"]).unwrap();
     assert_eq!(strategy["tick"], 20);
-    let result: Value =
-        serde_json::from_slice(&fs::read(second.code().join("result.json")).unwrap()).unwrap();
+    let result = second.bot_result();
     assert_eq!(result["message"], "processed 20 ticks, 6 signals so far");
 }
 
@@ -306,15 +305,20 @@ fn configuration_errors_name_what_is_wrong() {
     }
 }
 
-#[test]
-fn a_python_bot_that_raises_is_an_error_result_and_a_nonzero_exit() {
-    if std::process::Command::new("python3")
+/// The wrapper tests run real interpreters: a missing one is a failure, not a skip.
+fn require_tool(name: &str) {
+    if std::process::Command::new(name)
         .arg("--version")
         .output()
         .is_err()
     {
-        panic!("python3 is required for the wrapper tests");
+        panic!("{name} is required for the wrapper tests");
     }
+}
+
+#[test]
+fn a_python_bot_that_raises_is_an_error_result_and_a_nonzero_exit() {
+    require_tool("python3");
     let sandbox = Sandbox::new("py-1");
     fs::write(
         sandbox.code().join("main.py"),
@@ -326,8 +330,7 @@ fn a_python_bot_that_raises_is_an_error_result_and_a_nonzero_exit() {
     env.push(("BOT_CONFIG".into(), r#"{"x": 7}"#.into()));
     let (status, log) = run_agent(&["execute"], &env, sandbox.path("agent.log"), MINUTE);
     assert_eq!(status.code(), Some(1), "{log}");
-    let result: Value =
-        serde_json::from_slice(&fs::read(sandbox.code().join("result.json")).unwrap()).unwrap();
+    let result = sandbox.bot_result();
     assert_eq!(
         result,
         json!({"status": "error", "message": "RuntimeError: boom py-1 7"})
@@ -345,20 +348,13 @@ fn a_python_bot_that_raises_is_an_error_result_and_a_nonzero_exit() {
     .unwrap();
     let (status, log) = run_agent(&["execute"], &env, sandbox.path("agent.log"), MINUTE);
     assert_eq!(status.code(), Some(0), "{log}");
-    let result: Value =
-        serde_json::from_slice(&fs::read(sandbox.code().join("result.json")).unwrap()).unwrap();
+    let result = sandbox.bot_result();
     assert_eq!(result["status"], "success");
 }
 
 #[test]
 fn a_node_bot_that_rejects_is_an_error_result_and_a_nonzero_exit() {
-    if std::process::Command::new("node")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        panic!("node is required for the wrapper tests");
-    }
+    require_tool("node");
     let sandbox = Sandbox::new("node-1");
     fs::write(
         sandbox.code().join("main.js"),
@@ -370,7 +366,6 @@ fn a_node_bot_that_rejects_is_an_error_result_and_a_nonzero_exit() {
     env.push(("BOT_CONFIG".into(), r#"{"x": 3}"#.into()));
     let (status, log) = run_agent(&["execute"], &env, sandbox.path("agent.log"), MINUTE);
     assert_eq!(status.code(), Some(1), "{log}");
-    let result: Value =
-        serde_json::from_slice(&fs::read(sandbox.code().join("result.json")).unwrap()).unwrap();
+    let result = sandbox.bot_result();
     assert_eq!(result, json!({"status": "error", "message": "nope node-1 3"}));
 }

@@ -8,6 +8,14 @@ import { The0Error, query } from '@the0/sdk';
 
 import { jsonLines, request, runFixture, startServer, tempDir, type Outcome, type Server } from './helpers';
 
+/** What the fixture's `/write` handler reports when its `state.set("k", ...)` is refused. */
+const WRITE_REFUSED = {
+  written: false,
+  name: 'ReadOnlyStateError',
+  status: 'READ_ONLY',
+  message: 'state is read-only while this process serves queries: set("k") refused',
+};
+
 const ALL_PATHS = [
   '/async',
   '/bigint',
@@ -132,15 +140,7 @@ describe('ephemeral mode (child processes)', () => {
 
   test('state is read-only in ephemeral mode', async () => {
     const { result } = await ephemeral({ QUERY_PATH: '/write' });
-    assert.deepEqual(result, {
-      status: 'ok',
-      data: {
-        written: false,
-        name: 'ReadOnlyStateError',
-        status: 'READ_ONLY',
-        message: 'state is read-only while this process serves queries: set("k") refused',
-      },
-    });
+    assert.deepEqual(result, { status: 'ok', data: WRITE_REFUSED });
   });
 
   test('a path registered without its slash gets one', async () => {
@@ -262,15 +262,7 @@ describe('server mode over HTTP', () => {
 
   test('state is readable and read-only while serving', async () => {
     assert.deepEqual((await request(server.port, 'GET', '/state?key=k')).body, { status: 'ok', data: { value: 'seeded' } });
-    assert.deepEqual((await request(server.port, 'GET', '/write')).body, {
-      status: 'ok',
-      data: {
-        written: false,
-        name: 'ReadOnlyStateError',
-        status: 'READ_ONLY',
-        message: 'state is read-only while this process serves queries: set("k") refused',
-      },
-    });
+    assert.deepEqual((await request(server.port, 'GET', '/write')).body, { status: 'ok', data: WRITE_REFUSED });
     assert.deepEqual((await request(server.port, 'GET', '/mode')).body, { status: 'ok', data: { isQueryMode: true } });
     assert.equal(fs.readFileSync(path.join(stateDir, 'k.json'), 'utf8'), '"seeded"');
   });

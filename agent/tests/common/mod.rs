@@ -319,6 +319,13 @@ impl Sandbox {
         self.path("bot")
     }
 
+    /// The bot's `result.json` (in its code directory), parsed.
+    pub fn bot_result(&self) -> serde_json::Value {
+        let path = self.code().join("result.json");
+        let bytes = fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
     pub fn state(&self) -> PathBuf {
         self.path("state")
     }
