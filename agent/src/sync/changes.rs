@@ -48,7 +48,7 @@ impl Drop for ChangeWatch {
 /// `changes`. Must be called inside a tokio runtime. A root that cannot be watched is logged and
 /// left to the periodic tick; `None` when inotify itself is unavailable.
 pub fn watch_changes(roots: &[PathBuf], changes: mpsc::UnboundedSender<()>) -> Option<ChangeWatch> {
-    let events = match Inotify::init().and_then(|inotify| inotify.into_event_stream([0u8; 4096])) {
+    let mut events = match Inotify::init().and_then(|inotify| inotify.into_event_stream([0u8; 4096])) {
         Ok(events) => events,
         Err(e) => {
             tracing::warn!(error = %e, "cannot watch files; syncing on the interval only");
@@ -66,7 +66,6 @@ pub fn watch_changes(roots: &[PathBuf], changes: mpsc::UnboundedSender<()>) -> O
     }
     let roots = roots.to_vec();
     let task = tokio::spawn(async move {
-        let mut events = events;
         while let Some(event) = events.next().await {
             let event = match event {
                 Ok(event) => event,
