@@ -4,6 +4,8 @@
 #   make test    everything CI runs: lint, Rust tests, conformance, every SDK's suite
 #   make bench   benchmarks; each figure is printed beside its target (TARGETS.md)
 #   make agent   the static, stripped the0-agent binary (printed path), checked in an empty root
+#   make images  the images the0-runtime:<version> (universal) and the0-agent:<version>, offline
+#   make test-images  every example bot end to end in the universal image (Docker, MinIO)
 #
 # Build outputs go to $(CARGO_TARGET_DIR), outside the clone by default, so that a fresh clone on
 # a warm machine reuses earlier builds. Set CARGO_TARGET_DIR to override.
@@ -23,8 +25,10 @@ AGENT_BIN := $(CARGO_TARGET_DIR)/$(AGENT_TARGET)/agent/the0-agent
 
 # Crates whose tests run from their own SDK scripts (they need a host language runtime).
 BINDING_CRATES := --exclude the0-python --exclude the0-node
+# The image tests need a Docker engine and the images: `make test-images` runs them.
+E2E_CRATES := --exclude the0-e2e
 
-.PHONY: help run agent test deps bench lint test-rust test-agent-static test-ffi test-node test-python bench-rust bench-node bench-python build
+.PHONY: help run agent images test deps bench lint test-rust test-agent-static test-ffi test-node test-python test-images bench-rust bench-node bench-python bench-images build
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -40,7 +44,12 @@ agent:
 	scripts/check-static-agent.sh $(AGENT_BIN)
 	@echo "$(AGENT_BIN)"
 
-test: lint deps test-rust agent test-agent-static test-ffi test-node test-python
+# The universal and agent-only images (images/README.md). Starts dockerd when none answers (and
+# stops it again); the base root is cached in $(THE0_CACHE)/images.
+images: agent
+	scripts/dockerd.sh with images/build.sh $(AGENT_BIN)
+
+test: lint deps test-rust agent test-agent-static test-ffi test-node test-python test-images
 
 # The agent's integration tests once more, on the static binary that ships in images.
 test-agent-static: agent
@@ -55,7 +64,12 @@ lint:
 	cargo clippy --workspace --all-targets $(BINDING_CRATES) -- -D warnings
 
 test-rust:
-	cargo test --workspace $(BINDING_CRATES)
+	cargo test --workspace $(BINDING_CRATES) $(E2E_CRATES)
+
+# The images end to end (tests/e2e): images under a private tag, every example bot in the
+# universal image with MinIO, on a Docker engine started when none answers.
+test-images: deps agent
+	tests/e2e/run.sh test $(AGENT_BIN)
 
 # The C ABI: C suite against libthe0.so and libthe0.a, valgrind memcheck, header drift check.
 test-ffi:
@@ -69,7 +83,7 @@ test-node:
 test-python:
 	sdk-python/scripts/test.sh
 
-bench: bench-rust bench-node bench-python
+bench: bench-rust bench-node bench-python bench-images
 
 bench-rust: deps agent
 	cargo bench -p the0-sdk --bench state -- --noplot
@@ -82,3 +96,7 @@ bench-node:
 
 bench-python:
 	sdk-python/scripts/bench.sh
+
+# Container start to bot started, image sizes, the agent's RSS in a container.
+bench-images: deps agent
+	tests/e2e/run.sh bench $(AGENT_BIN)
