@@ -305,7 +305,11 @@ mod tests {
     #[test]
     fn snapshots_from_json() {
         let env = Env::from_json(r#"{"STATE_DIR": "", "QUERY_PATH": "/q", "BOT_TYPE": null}"#).unwrap();
-        assert_eq!(env.state_dir().unwrap(), PathBuf::from(DEFAULT_STATE_DIR), "empty is unset");
+        assert_eq!(
+            env.state_dir().unwrap(),
+            PathBuf::from(DEFAULT_STATE_DIR),
+            "empty is unset"
+        );
         assert_eq!(env.query_path().unwrap().as_deref(), Some("/q"));
         assert!(!env.is_realtime().unwrap());
         assert_eq!(

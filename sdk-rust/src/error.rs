@@ -8,7 +8,6 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-
 /// `text` as a JSON string literal: how the core quotes user text (keys, paths, values) inside
 /// error messages, the same in every language.
 pub fn quote(text: &str) -> String {

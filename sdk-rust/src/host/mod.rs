@@ -27,7 +27,9 @@
 
 mod io;
 
-pub use io::{Payload, input_error, input_parse, input_result, input_success, log_line, metric_line, unserializable};
+pub use io::{
+    Payload, input_error, input_parse, input_result, input_success, log_line, metric_line, unserializable,
+};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
@@ -192,7 +194,7 @@ impl Host {
             return Err(Error::InvalidState("the query service is already running".to_owned()).into());
         }
         let plan = Plan::from_env(env)?;
-        let settings = Settings::from_env(env)?;
+        let settings = Settings::read(env)?;
         let workers = match plan {
             Plan::Server(_) => positive(env, env::THE0_QUERY_WORKERS, options.default_workers.max(1))?,
             _ => 1,
@@ -216,11 +218,9 @@ impl Host {
     }
 
     fn running(&self) -> Result<Arc<Service>> {
-        self.running
-            .lock()
-            .expect("service lock")
-            .clone()
-            .ok_or_else(|| Error::InvalidState("the query service is not running; call start first".to_owned()))
+        self.running.lock().expect("service lock").clone().ok_or_else(|| {
+            Error::InvalidState("the query service is not running; call start first".to_owned())
+        })
     }
 
     /// Waits up to `timeout` for a request. [`Next::Done`]: there will be no more; stop polling
@@ -283,6 +283,13 @@ pub fn query_params_json(env: &Env) -> Result<(String, String)> {
         serde_json::Value::Object(params.clone()).to_string(),
         params::strings_json(&params),
     ))
+}
+
+/// The string form of parameters given as JSON object text (`{"n": 5, "s": "x"}` gives
+/// `{"n":"5","s":"x"}`, keys sorted), for requests a host builds itself (in tests).
+pub fn param_strings_json(params_json: &str) -> Result<String> {
+    let params = params::from_json_text("params", Some(params_json))?;
+    Ok(params::strings_json(&params))
 }
 
 #[cfg(test)]

@@ -100,7 +100,10 @@ fn ephemeral_run_answers_once_and_releases_the_guard() {
         (Mode::Ephemeral, 1, 0)
     );
     let plain = snapshot(&[("STATE_DIR", dir.path().to_str().unwrap())]);
-    assert!(host.is_query_mode(&plain).unwrap(), "serving makes state read-only");
+    assert!(
+        host.is_query_mode(&plain).unwrap(),
+        "serving makes state read-only"
+    );
     let request = take_request(&host);
     assert_eq!(request.path, "/echo");
     assert_eq!(request.params_json(), r#"{"b":2,"a":"x"}"#);
@@ -247,11 +250,17 @@ fn start_failures_carry_the_line_to_print() {
             .unwrap_err();
         assert_eq!(failure.error.status(), Status::InvalidArgument);
         let parsed = line(&failure.line);
-        assert_eq!((parsed["level"].as_str(), parsed["message"].as_str()), (Some("error"), Some(message)));
+        assert_eq!(
+            (parsed["level"].as_str(), parsed["message"].as_str()),
+            (Some("error"), Some(message))
+        );
     }
     let dir = tempfile::tempdir().unwrap();
     let plain = snapshot(&[("STATE_DIR", dir.path().to_str().unwrap())]);
-    assert!(!host.is_query_mode(&plain).unwrap(), "a failed start leaves state writable");
+    assert!(
+        !host.is_query_mode(&plain).unwrap(),
+        "a failed start leaves state writable"
+    );
 }
 
 #[test]
@@ -263,8 +272,14 @@ fn input_lines_and_results() {
         ("BOT_CONFIG", r#"{ "x" : 1 }"#),
         ("CODE_MOUNT_DIR", mount.to_str().unwrap()),
     ]);
-    assert_eq!(input_parse(&env).unwrap(), ("b-1".to_owned(), r#"{"x":1}"#.to_owned()));
-    assert_eq!(input_success(&env, "done", Some("[1]")).unwrap(), Vec::<String>::new());
+    assert_eq!(
+        input_parse(&env).unwrap(),
+        ("b-1".to_owned(), r#"{"x":1}"#.to_owned())
+    );
+    assert_eq!(
+        input_success(&env, "done", Some("[1]")).unwrap(),
+        Vec::<String>::new()
+    );
     assert_eq!(
         read_json(&mount.join("result.json")),
         json!({"status": "success", "message": "done", "data": [1]})
@@ -285,7 +300,10 @@ fn input_lines_and_results() {
         "{lines:?}"
     );
     let metric = line(&metric_line("trade", r#"{"p": 1}"#).unwrap());
-    assert_eq!((metric["_metric"].as_str(), metric["p"].as_i64()), (Some("trade"), Some(1)));
+    assert_eq!(
+        (metric["_metric"].as_str(), metric["p"].as_i64()),
+        (Some("trade"), Some(1))
+    );
     assert_eq!(
         log_line("m", None, Some("loud")).unwrap_err().status(),
         Status::InvalidArgument

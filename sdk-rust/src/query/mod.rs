@@ -229,7 +229,8 @@ fn serve_handlers(host: &'static Host, workers: usize) -> Finished {
             return finished;
         }
     }
-    host.finish().expect("the service this function started is running")
+    host.finish()
+        .expect("the service this function started is running")
 }
 
 /// One handler thread: take requests from the core until it is done.

@@ -121,15 +121,27 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// The settings of the process environment (see [`Settings::read`]).
+    pub fn from_env() -> Result<Settings> {
+        Settings::read(&Env::Native)
+    }
+
     /// Reads `THE0_QUERY_TIMEOUT_MS`, `THE0_QUERY_MAX_BODY_BYTES`, `THE0_QUERY_MAX_IN_FLIGHT` and
     /// `THE0_QUERY_RESULT_FILE` from `env`, keeping the defaults for unset ones.
-    pub fn from_env(env: &Env) -> Result<Settings> {
+    pub fn read(env: &Env) -> Result<Settings> {
         let defaults = Settings::default();
-        let timeout_ms = positive(env, env::THE0_QUERY_TIMEOUT_MS, defaults.timeout.as_millis() as u64)?;
+        let timeout_ms = positive(
+            env,
+            env::THE0_QUERY_TIMEOUT_MS,
+            defaults.timeout.as_millis() as u64,
+        )?;
         Ok(Settings {
             timeout: Duration::from_millis(timeout_ms),
-            max_body_bytes: positive(env, env::THE0_QUERY_MAX_BODY_BYTES, defaults.max_body_bytes as u64)?
-                as usize,
+            max_body_bytes: positive(
+                env,
+                env::THE0_QUERY_MAX_BODY_BYTES,
+                defaults.max_body_bytes as u64,
+            )? as usize,
             max_in_flight: positive(env, env::THE0_QUERY_MAX_IN_FLIGHT, defaults.max_in_flight as u64)?
                 as usize,
             result_file: env.query_result_file()?,

@@ -146,7 +146,13 @@ impl Service {
     pub fn started_lines(&self) -> Vec<String> {
         self.listening
             .iter()
-            .map(|at| format_log(&format!("Query server started on {at}"), None, Some(LogLevel::Info)))
+            .map(|at| {
+                format_log(
+                    &format!("Query server started on {at}"),
+                    None,
+                    Some(LogLevel::Info),
+                )
+            })
             .collect()
     }
 

@@ -27,7 +27,7 @@ fn main() {
             Some(text) => text.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
                 format!(
                     "limit must be a positive integer, got {}",
-                    the0_sdk::json::quote(&text)
+                    the0_sdk::quote(&text)
                 )
             })?,
         };
