@@ -404,7 +404,7 @@ def test_a_forked_child_cannot_use_the_parents_service(tmp_path: Path) -> None:
         from the0.errors import The0Error
 
         query.handler("/x", lambda req: {})
-        assert _native.query_start() == "server"
+        assert _native.query_start(os.environ, 4)[0] == "server"
         read, write = os.pipe()
         pid = os.fork()
         if pid == 0:
@@ -422,7 +422,7 @@ def test_a_forked_child_cannot_use_the_parents_service(tmp_path: Path) -> None:
             child = json.loads(pipe.read())
         os.waitpid(pid, 0)
         _native.query_stop()
-        print(json.dumps({"child": child, "parent_exit": _native.query_finish(), "pid": pid}))
+        print(json.dumps({"child": child, "parent_exit": _native.query_finish()[0], "pid": pid}))
         """,
     )
     done = run_python(code, tcp_server_env(free_port(), STATE_DIR=str(tmp_path / "state")))
@@ -458,7 +458,7 @@ def test_waiting_for_a_request_releases_the_gil(tmp_path: Path) -> None:
         from the0 import _native, query
 
         query.handler("/x", lambda req: {})
-        assert _native.query_start() == "server"
+        assert _native.query_start(os.environ, 4)[0] == "server"
         taken = []
         waiting = threading.Event()
         def wait():
@@ -475,7 +475,7 @@ def test_waiting_for_a_request_releases_the_gil(tmp_path: Path) -> None:
         body = json.loads(conn.getresponse().read())
         waiter.join()
         _native.query_stop()
-        print(json.dumps({"taken": taken, "body": body, "exit": _native.query_finish()}))
+        print(json.dumps({"taken": taken, "body": body, "exit": _native.query_finish()[0]}))
         """,
     )
     done = run_python(code, tcp_server_env(free_port(), STATE_DIR=str(tmp_path / "state")), timeout=40)

@@ -171,12 +171,6 @@ impl PartialEq for Decimal<'_> {
     }
 }
 
-/// `text` as a JSON string literal: how the core quotes user text (keys, paths, values) inside
-/// error messages, the same in every language.
-pub fn quote(text: &str) -> String {
-    serde_json::Value::from(text).to_string()
-}
-
 /// Parses `text` into a [`serde_json::Value`].
 pub fn parse(what: &str, text: &str) -> Result<serde_json::Value> {
     serde_json::from_str(text).map_err(|e| Error::invalid_json(what, e))

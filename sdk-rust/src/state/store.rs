@@ -7,15 +7,15 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
 use crate::json;
-use crate::query::is_query_mode;
 use crate::state::key::validate_key;
 
 const EXTENSION: &str = ".json";
 
 /// A directory of JSON documents, one file `<key>.json` per key.
 ///
-/// The module-level functions of [`crate::state`] use `Store::from_env()`, which reads `STATE_DIR`
-/// at every call. Bindings call the same methods, so the rules here hold for every SDK:
+/// Hosts get their store from [`crate::host::Host::store`], which reads `STATE_DIR` from the
+/// host's environment at every call and marks the store read-only while the host serves queries.
+/// Every SDK goes through it, so the rules here hold for every SDK:
 /// - keys are checked by [`validate_key`];
 /// - writes are atomic (hidden temporary file + rename): a reader never sees a torn value;
 /// - values are validated and stored in canonical JSON ([`json::canonicalize`]);
@@ -24,17 +24,22 @@ const EXTENSION: &str = ".json";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Store {
     dir: PathBuf,
+    read_only: bool,
 }
 
 impl Store {
-    /// A store over `dir` (created on the first write).
+    /// A writable store over `dir` (created on the first write).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Store { dir: dir.into() }
+        Store {
+            dir: dir.into(),
+            read_only: false,
+        }
     }
 
-    /// The store over `$STATE_DIR`, or `/state/.the0-state`.
-    pub fn from_env() -> Self {
-        Store::new(crate::env::state_dir())
+    /// The same store, refusing every write with [`Error::ReadOnly`] when `read_only` (the
+    /// process serves queries).
+    pub fn with_read_only(self, read_only: bool) -> Self {
+        Store { read_only, ..self }
     }
 
     /// The directory holding the state files.
@@ -50,7 +55,7 @@ impl Store {
     /// Stores `json` (JSON text from any language) under `key`.
     pub fn set_json(&self, key: &str, json: &str) -> Result<()> {
         self.check_writable("set", key)?;
-        let canonical = json::canonicalize(&format!("value for state key {}", json::quote(key)), json)?;
+        let canonical = json::canonicalize(&format!("value for state key {}", crate::quote(key)), json)?;
         self.write(key, &canonical)
     }
 
@@ -91,7 +96,7 @@ impl Store {
         serde_json::from_slice(&bytes).map(Some).map_err(|e| {
             if e.is_data() {
                 Error::Json {
-                    what: format!("state key {} does not hold the requested type", json::quote(key)),
+                    what: format!("state key {} does not hold the requested type", crate::quote(key)),
                     source: e,
                 }
             } else {
@@ -180,11 +185,11 @@ impl Store {
 
     /// The read-only guard, then the key rules. `clear` passes an empty key: it has none to check.
     fn check_writable(&self, operation: &str, key: &str) -> Result<()> {
-        if is_query_mode() {
+        if self.read_only {
             let operation = if key.is_empty() {
                 format!("{operation}()")
             } else {
-                format!("{operation}({})", json::quote(key))
+                format!("{operation}({})", crate::quote(key))
             };
             return Err(Error::ReadOnly { operation });
         }
@@ -205,7 +210,7 @@ impl Store {
 
 fn unserializable(key: &str, source: serde_json::Error) -> Error {
     Error::Json {
-        what: format!("value for state key {} cannot be serialized", json::quote(key)),
+        what: format!("value for state key {} cannot be serialized", crate::quote(key)),
         source,
     }
 }
@@ -301,7 +306,7 @@ mod tests {
         for key in ["bad", "binary"] {
             let err = store.get_json(key).unwrap_err();
             assert_eq!(err.status(), Status::CorruptState);
-            assert!(err.to_string().contains(&json::quote(key)), "{err}");
+            assert!(err.to_string().contains(&crate::quote(key)), "{err}");
             assert_eq!(
                 store.get::<serde_json::Value>(key).unwrap_err().status(),
                 Status::CorruptState

@@ -18,6 +18,7 @@ which needs the raw read to tell a torn file from a missing one without decoding
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from typing import Any, Callable, Dict, List
@@ -34,7 +35,7 @@ def set_text(key: str, text: str) -> None:
     try:
         value = json.loads(text)
     except ValueError:
-        the0._native.state_set(key, text)  # raises the core's INVALID_JSON (or READ_ONLY...)
+        the0._native.state_set(os.environ, key, text)  # raises the core's INVALID_JSON (or READ_ONLY...)
         return
     state.set(key, value)
 
@@ -143,7 +144,7 @@ def read_loop(key: str, count: int) -> int:
     read = the0._native.state_get  # the core's read: validated JSON text, not decoded
     for _ in range(count):
         try:
-            if read(key) is None:
+            if read(os.environ, key) is None:
                 missing += 1
         except CorruptStateError:
             torn += 1
