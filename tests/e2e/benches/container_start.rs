@@ -172,16 +172,13 @@ fn main() {
         (STATE_FILES * STATE_FILE_BYTES) >> 20
     );
 
-    let mut env: Vec<(String, String)> = [
+    let env = minio.bot_env(&[
         ("BOT_ID", BOT_ID),
         ("RUNTIME", "gcc13"),
         ("ENTRYPOINT", "bot.sh"),
         ("CODE_FILE", "bench/code.zip"),
         ("BOT_TYPE", "realtime"),
-    ]
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .into();
-    env.extend(minio.container_env());
+    ]);
     let bot_spec = Spec::new(runtime.clone(), env);
     let mut trivial_spec = Spec::new(runtime.clone(), Vec::new());
     trivial_spec.command = ["sh", "-c", "echo 'bot started'"].map(String::from).into();

@@ -42,18 +42,15 @@ pub fn run(probe: &Probe) {
     let bot_id = format!("probe-{}", probe.runtime);
     let code_key = format!("probes/{}.zip", probe.runtime);
     minio.put("custom-bots", &code_key, &code.zip);
-    let mut env: Vec<(String, String)> = [
-        ("BOT_ID", bot_id.as_str()),
+    let env = minio.bot_env(&[
+        ("BOT_ID", &bot_id),
         ("RUNTIME", probe.runtime),
         ("ENTRYPOINT", probe.entrypoint),
         ("CODE_FILE", &code_key),
         ("BOT_CONFIG", "{}"),
         ("BOT_TYPE", "scheduled"),
         ("IS_SCHEDULED", "true"),
-    ]
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .into();
-    env.extend(minio.container_env());
+    ]);
     let container = Container::start(&scope, "bot", &Spec::new(runtime_image(), env));
     let exit = container.wait();
     let (stdout, _) = container.output();

@@ -35,16 +35,13 @@ fn the_agent_is_pid_1_reaps_orphans_and_stops_the_bot_with_sigterm() {
     let scope = Scope::new("pid1");
     let minio = Minio::start(&scope);
     minio.put("custom-bots", "pid1/bot.zip", &archive.zip);
-    let mut env: Vec<(String, String)> = [
+    let env = minio.bot_env(&[
         ("BOT_ID", "pid1"),
         ("RUNTIME", "gcc13"),
         ("ENTRYPOINT", "bot.sh"),
         ("CODE_FILE", "pid1/bot.zip"),
         ("BOT_TYPE", "realtime"),
-    ]
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .into();
-    env.extend(minio.container_env());
+    ]);
     let bot = Container::start(&scope, "bot", &Spec::new(runtime_image(), env));
 
     assert_eq!(bot.exec("tr '\\0' ' ' < /proc/1/cmdline"), "/app/runtime execute");
@@ -79,15 +76,9 @@ fn the_agent_is_pid_1_reaps_orphans_and_stops_the_bot_with_sigterm() {
         "the bot exits 0 from its SIGTERM trap:\n{}",
         bot.describe()
     );
-    let state = minio.state_files("pid1").expect("a stored state");
-    let stopped_by: serde_json::Value =
-        serde_json::from_slice(state.get("stopped-by.json").unwrap_or_else(|| {
-            panic!(
-                "the bot's SIGTERM write was not synced: {:?}\n{}",
-                state.keys(),
-                bot.describe()
-            )
-        }))
-        .unwrap();
+    let stopped_by = minio
+        .state_file("pid1", "stopped-by.json")
+        .unwrap_or_else(|| panic!("the bot's write on SIGTERM was not synced:\n{}", bot.describe()));
+    let stopped_by: serde_json::Value = serde_json::from_slice(&stopped_by).unwrap();
     assert_eq!(stopped_by, json!({"signal": "TERM"}));
 }
