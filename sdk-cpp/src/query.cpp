@@ -119,9 +119,12 @@ private:
         settle(fault);
     }
 
-    /// A late answer (the request timed out, its client left) has nobody waiting: ignore it.
+    /// A late answer has nobody waiting: the request timed out or its client left
+    /// (UNKNOWN_REQUEST), or the service has finished since (INVALID_STATE). Ignore it.
     static void settle(const bridge::Fault& fault) {
-        if (fault.code != 0 && std::string(fault.status) != "UNKNOWN_REQUEST") complain("cannot answer a query", fault);
+        if (fault.code == 0) return;
+        std::string status(fault.status);
+        if (status != "UNKNOWN_REQUEST" && status != "INVALID_STATE") complain("cannot answer a query", fault);
     }
 };
 
