@@ -24,7 +24,7 @@ AGENT_BIN := $(CARGO_TARGET_DIR)/$(AGENT_TARGET)/agent/the0-agent
 # Crates whose tests run from their own SDK scripts (they need a host language runtime).
 BINDING_CRATES := --exclude the0-python --exclude the0-node
 
-.PHONY: help run agent test deps bench lint test-rust test-agent-static test-ffi test-node test-python bench-rust bench-node bench-python build
+.PHONY: help run agent test deps bench lint test-rust test-agent-static test-ffi test-node test-python test-conformance bench-rust bench-node bench-python build
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -40,7 +40,7 @@ agent:
 	scripts/check-static-agent.sh $(AGENT_BIN)
 	@echo "$(AGENT_BIN)"
 
-test: lint deps test-rust agent test-agent-static test-ffi test-node test-python
+test: lint deps test-rust agent test-agent-static test-ffi test-node test-python test-conformance
 
 # The agent's integration tests once more, on the static binary that ships in images.
 test-agent-static: agent
@@ -57,7 +57,8 @@ lint:
 test-rust:
 	cargo test --workspace $(BINDING_CRATES)
 
-# The C ABI: C suite against libthe0.so and libthe0.a, valgrind memcheck, header drift check.
+# The C ABI: C suite against libthe0.so and libthe0.a, valgrind memcheck, header drift check,
+# and the conformance suite on the C driver.
 test-ffi:
 	sdk-ffi/scripts/test.sh
 
@@ -68,6 +69,10 @@ test-node:
 # Python SDK: pip install ./sdk-python in a venv, the wheel, pytest, the example bot, conformance.
 test-python:
 	sdk-python/scripts/test.sh
+
+# State written by each SDK's driver (Rust, C, Python, Node) is read back by every other's.
+test-conformance: test-ffi test-node test-python
+	tests/conformance/scripts/cross-read.sh
 
 bench: bench-rust bench-node bench-python
 

@@ -50,15 +50,18 @@ impl Driver {
     /// A driver from a command line in `THE0_CONFORMANCE_DRIVER` (space-separated), else `default`.
     pub fn from_env_or(default: impl Into<PathBuf>) -> Driver {
         match std::env::var("THE0_CONFORMANCE_DRIVER") {
-            Ok(line) if !line.trim().is_empty() => {
-                let mut words = line.split_whitespace();
-                let program = words.next().expect("non-empty").into();
-                Driver {
-                    program,
-                    args: words.map(OsString::from).collect(),
-                }
-            }
+            Ok(line) if !line.trim().is_empty() => Driver::from_command_line(&line),
             _ => Driver::new(default),
+        }
+    }
+
+    /// A driver from a space-separated command line (`python3 /path/driver.py`).
+    pub fn from_command_line(line: &str) -> Driver {
+        let mut words = line.split_whitespace();
+        let program = words.next().expect("a non-empty driver command line").into();
+        Driver {
+            program,
+            args: words.map(OsString::from).collect(),
         }
     }
 
