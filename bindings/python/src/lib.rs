@@ -182,14 +182,14 @@ fn state_set_unserializable(
 /// The JSON text stored under `key`, or `None`.
 #[pyfunction]
 fn state_get(py: Python<'_>, environ: &Bound<'_, PyAny>, key: &str) -> PyResult<Option<String>> {
-    let env = snapshot(environ, Scope::State)?;
+    let env = snapshot(environ, Scope::StateRead)?;
     py.detach(|| Host::process().state_get(&env, key)).or_raise(py)
 }
 
 /// Whether `key` has a value.
 #[pyfunction]
 fn state_exists(py: Python<'_>, environ: &Bound<'_, PyAny>, key: &str) -> PyResult<bool> {
-    let env = snapshot(environ, Scope::State)?;
+    let env = snapshot(environ, Scope::StateRead)?;
     py.detach(|| Host::process().state_exists(&env, key)).or_raise(py)
 }
 
@@ -203,7 +203,7 @@ fn state_delete(py: Python<'_>, environ: &Bound<'_, PyAny>, key: &str) -> PyResu
 /// Every key, sorted.
 #[pyfunction]
 fn state_list(py: Python<'_>, environ: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
-    let env = snapshot(environ, Scope::State)?;
+    let env = snapshot(environ, Scope::StateRead)?;
     py.detach(|| Host::process().state_list(&env)).or_raise(py)
 }
 
