@@ -47,11 +47,7 @@ fn compact(text: &str) -> serde_json::Result<Vec<u8>> {
                 at = end;
             }
             b'-' | b'0'..=b'9' => {
-                let end = at
-                    + bytes[at..]
-                        .iter()
-                        .position(|b| !matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
-                        .unwrap_or(bytes.len() - at);
+                let end = number_end(bytes, at);
                 write_number(&mut out, &text[at..end]);
                 at = end;
             }
@@ -63,6 +59,15 @@ fn compact(text: &str) -> serde_json::Result<Vec<u8>> {
         }
     }
     Ok(out)
+}
+
+/// The index just past the number token that starts at `start`.
+fn number_end(bytes: &[u8], start: usize) -> usize {
+    start
+        + bytes[start..]
+            .iter()
+            .position(|b| !matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+            .unwrap_or(bytes.len() - start)
 }
 
 /// The index just past the string literal that opens at `start`.
@@ -345,11 +350,7 @@ mod tests {
                 match bytes[at] {
                     b'"' => at = string_end(bytes, at),
                     b'-' | b'0'..=b'9' => {
-                        let end = at
-                            + bytes[at..]
-                                .iter()
-                                .position(|b| !matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
-                                .unwrap_or(bytes.len() - at);
+                        let end = number_end(bytes, at);
                         found.push(text[at..end].to_owned());
                         at = end;
                     }
