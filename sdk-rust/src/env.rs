@@ -263,6 +263,17 @@ impl Env {
     }
 }
 
+/// A snapshot of every name, set to `pairs` and unset otherwise: the environment of unit tests.
+#[cfg(test)]
+pub(crate) fn snapshot_of(pairs: &[(&str, &str)]) -> Env {
+    Env::capture(Scope::All, |name| {
+        pairs
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| (*v).to_owned())
+    })
+}
+
 /// The process environment's value of `name` when it is set and not empty (see
 /// [`Env::non_empty`]).
 pub fn non_empty(name: &str) -> Option<String> {

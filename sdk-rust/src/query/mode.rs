@@ -164,17 +164,8 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::Scope;
+    use crate::env::snapshot_of as env;
     use crate::error::Status;
-
-    fn env(pairs: &[(&str, &str)]) -> Env {
-        Env::capture(Scope::Query, |name| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| (*v).to_owned())
-        })
-    }
 
     #[test]
     fn query_path_wins_then_realtime_then_info() {
