@@ -17,6 +17,13 @@ pub enum Target {
     Unix(PathBuf),
 }
 
+impl Target {
+    /// `127.0.0.1:<port>`.
+    pub fn loopback(port: u16) -> Target {
+        Target::Tcp(SocketAddr::from(([127, 0, 0, 1], port)))
+    }
+}
+
 /// A response: status code and body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpResponse {
