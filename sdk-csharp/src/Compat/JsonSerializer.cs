@@ -135,8 +135,8 @@ namespace System.Text.Json
             }
         }
 
-        /// <summary>Refuses NaN and infinities, which JSON cannot hold (Newtonsoft.Json would
-        /// write them as bare words).</summary>
+        /// <summary>Writes doubles in their shortest round-trip form and refuses NaN and
+        /// infinities, which JSON cannot hold (Newtonsoft.Json would write them as bare words).</summary>
         private sealed class FiniteNumberConverter : Newtonsoft.Json.JsonConverter
         {
             public override bool CanRead
@@ -158,14 +158,8 @@ namespace System.Text.Json
                     throw new ArgumentException(
                         ".NET number values such as positive and negative infinity cannot be written as valid JSON.");
                 }
-                if (value is float)
-                {
-                    writer.WriteValue((float)value);
-                }
-                else
-                {
-                    writer.WriteValue(number);
-                }
+                // The shortest round-trip text, as the Nodes subset writes numbers.
+                writer.WriteRawValue(value is float ? JsonPrimitive.NumberText((float)value) : JsonPrimitive.NumberText(number));
             }
 
             public override object ReadJson(Newtonsoft.Json.JsonReader reader, Type objectType, object existingValue,

@@ -169,9 +169,46 @@ namespace System.Text.Json.Nodes
         private string NumberText()
         {
             if (value is string) return (string)value;
-            if (value is double) return ((double)value).ToString("R", CultureInfo.InvariantCulture);
-            if (value is float) return ((float)value).ToString("R", CultureInfo.InvariantCulture);
+            if (value is double) return NumberText((double)value);
+            if (value is float) return NumberText((float)value);
             return Convert.ToString(value, CultureInfo.InvariantCulture);
+        }
+
+        /// <summary>
+        /// The shortest text that reads back as <paramref name="number"/> (Mono's "R" format gives
+        /// 17 digits where fewer suffice: 99.722000000000008 for 99.72200000000001), with a
+        /// fraction kept (<c>10.0</c>, as Newtonsoft.Json and Python write it) so a double stays a
+        /// double for every reader. .NET 8 and the Rust core write doubles the same way.
+        /// </summary>
+        internal static string NumberText(double number)
+        {
+            var invariant = CultureInfo.InvariantCulture;
+            string text = null;
+            for (var digits = 15; digits <= 17; digits++)
+            {
+                text = number.ToString("G" + digits, invariant);
+                if (double.Parse(text, NumberStyles.Float, invariant) == number)
+                {
+                    break;
+                }
+            }
+            return text.IndexOfAny(new[] { '.', 'E', 'N', 'I' }) >= 0 ? text : text + ".0";
+        }
+
+        /// <summary>As <see cref="NumberText(double)"/>, for single precision.</summary>
+        internal static string NumberText(float number)
+        {
+            var invariant = CultureInfo.InvariantCulture;
+            string text = null;
+            for (var digits = 6; digits <= 9; digits++)
+            {
+                text = number.ToString("G" + digits, invariant);
+                if (float.Parse(text, NumberStyles.Float, invariant) == number)
+                {
+                    break;
+                }
+            }
+            return text.IndexOfAny(new[] { '.', 'E', 'N', 'I' }) >= 0 ? text : text + ".0";
         }
 
         private static bool TryParseNumber(string text, Type target, out object converted, out bool outOfRange)
