@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Reflection;
 using System.Text.Json.Nodes;
 using System.Threading;
 
@@ -25,8 +26,10 @@ namespace The0
             int mode;
             uint workers;
             IntPtr lines;
-            // The core stops the server on SIGTERM/SIGINT: Mono has no handler of its own for
-            // them. .NET 8 raises ProcessExit on SIGTERM as well, which ServerShutdown handles.
+            // The core stops the server on SIGTERM/SIGINT (Mono has no handling of its own for
+            // them); on .NET 8, ServerShutdown keeps the runtime from ending the process first.
+            // Signal handling first: the core answers /health as soon as it listens.
+            var shutdown = new ServerShutdown();
             var status = NativeMethods.the0_query_start(HostEnvironment.Snapshot(Scope.Query), HandleSignals,
                 (uint)Math.Max(2, Environment.ProcessorCount), out mode, out workers, out lines);
             Streams.Stderr(lines); // where the server listens, or why the service cannot start
@@ -34,7 +37,11 @@ namespace The0
             {
                 Environment.Exit(1);
             }
-            var shutdown = mode == ModeServer ? new ServerShutdown() : null;
+            var server = mode == ModeServer;
+            if (!server)
+            {
+                shutdown.Complete();
+            }
             var threads = new List<Thread>();
             for (var i = 0; i < workers; i++)
             {
@@ -42,7 +49,7 @@ namespace The0
                 thread.Start();
                 threads.Add(thread);
             }
-            if (shutdown != null)
+            if (server)
             {
                 threads.ForEach(t => t.Join());
             }
@@ -61,9 +68,9 @@ namespace The0
                 throw failure;
             }
             threads.ForEach(t => t.Join());
-            if (shutdown != null && shutdown.Complete(exitCode))
+            if (server)
             {
-                return; // the runtime is exiting on SIGTERM, with exitCode
+                shutdown.Complete();
             }
             if (exitCode != 0)
             {
@@ -142,49 +149,48 @@ namespace The0
         }
 
         /// <summary>
-        /// .NET 8 ends the process on SIGTERM after raising ProcessExit, so in server mode the
-        /// SDK stops the server there and holds the exit until the requests in flight are answered
-        /// and the service has finished; Ctrl+C (SIGINT) stops the server instead of killing the
-        /// process. (On Mono the core's own signal handling stops the server.)
+        /// .NET 8 ends the process by itself on SIGTERM and SIGINT (raising ProcessExit, exit code
+        /// 143 or 130). In server mode the SDK cancels that through PosixSignalRegistration and stops
+        /// the server instead, so the requests in flight are answered and Run returns; the process
+        /// then exits 0. Mono has no such handling (nor the type): there the core's own signal
+        /// handling (THE0_START_HANDLE_SIGNALS) stops the server. The type is looked up at run time
+        /// because the SDK is also compiled by Mono's compiler, which does not know it.
         /// </summary>
         private sealed class ServerShutdown
         {
-            private readonly ManualResetEvent finished = new ManualResetEvent(false);
-            private volatile bool exiting;
-            private int exitCode;
+            private const string InteropServices = ", System.Runtime.InteropServices";
+            private readonly List<IDisposable> registrations = new List<IDisposable>();
 
             internal ServerShutdown()
             {
-                AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
-                Console.CancelKeyPress += OnCancelKeyPress;
-            }
-
-            /// <summary>Records the service's exit code; whether the runtime is already exiting
-            /// (then it exits with that code).</summary>
-            internal bool Complete(int code)
-            {
-                exitCode = code;
-                Console.CancelKeyPress -= OnCancelKeyPress;
-                AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
-                finished.Set();
-                return exiting;
-            }
-
-            private void OnProcessExit(object sender, EventArgs e)
-            {
-                if (finished.WaitOne(0))
+                var registration = Type.GetType("System.Runtime.InteropServices.PosixSignalRegistration" + InteropServices);
+                var signal = Type.GetType("System.Runtime.InteropServices.PosixSignal" + InteropServices);
+                var context = Type.GetType("System.Runtime.InteropServices.PosixSignalContext" + InteropServices);
+                if (registration == null || signal == null || context == null)
                 {
                     return;
                 }
-                exiting = true;
-                NativeMethods.the0_query_stop();
-                finished.WaitOne();
-                Environment.ExitCode = exitCode;
+                var handlerType = typeof(Action<>).MakeGenericType(context);
+                var handler = Delegate.CreateDelegate(handlerType,
+                    typeof(ServerShutdown).GetMethod(nameof(OnSignal), BindingFlags.NonPublic | BindingFlags.Static));
+                var create = registration.GetMethod("Create", new[] { signal, handlerType });
+                foreach (var name in new[] { "SIGTERM", "SIGINT" })
+                {
+                    registrations.Add((IDisposable)create.Invoke(null, new[] { Enum.Parse(signal, name), (object)handler }));
+                }
             }
 
-            private static void OnCancelKeyPress(object sender, ConsoleCancelEventArgs e)
+            /// <summary>Stops handling the signals: the service has finished, or is not a server.</summary>
+            internal void Complete()
             {
-                e.Cancel = true;
+                registrations.ForEach(r => r.Dispose());
+            }
+
+            /// <summary>Cancels the runtime's termination and stops the server (the argument is
+            /// a PosixSignalContext).</summary>
+            private static void OnSignal(object context)
+            {
+                context.GetType().GetProperty("Cancel").SetValue(context, true);
                 NativeMethods.the0_query_stop();
             }
         }
