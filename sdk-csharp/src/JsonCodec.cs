@@ -38,6 +38,15 @@ namespace The0
             return JsonSerializer.Deserialize<T>(json, Options);
         }
 
+        /// <summary>Runs the serializer and the JSON reader once, so the first query request does
+        /// not pay for their start-up (reflection, JIT) inside its handler timeout.</summary>
+        internal static void WarmUp()
+        {
+            Serialize(new { warm = new[] { 1.5 }, up = new System.Collections.Generic.Dictionary<string, string> { { "a", "b" } } });
+            Serialize(JsonNode.Parse("{\"a\":[1,\"b\",null,true]}"));
+            Deserialize<System.Collections.Generic.Dictionary<string, int>>("{\"a\":1}");
+        }
+
         /// <summary>The reason a value could not be serialized, for the core's message.</summary>
         internal static string Reason(Exception e)
         {

@@ -28,6 +28,7 @@ namespace The0
             IntPtr lines;
             // The core stops the server on SIGTERM/SIGINT (Mono has no handling of its own for
             // them); on .NET 8, ServerShutdown keeps the runtime from ending the process first.
+            JsonCodec.WarmUp();
             // Signal handling first: the core answers /health as soon as it listens.
             var shutdown = new ServerShutdown();
             var status = NativeMethods.the0_query_start(HostEnvironment.Snapshot(Scope.Query), HandleSignals,
