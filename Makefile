@@ -29,7 +29,7 @@ BINDING_CRATES := --exclude the0-python --exclude the0-node
 # The image tests need a Docker engine and the images: `make test-images` runs them.
 E2E_CRATES := --exclude the0-e2e
 
-.PHONY: help run agent images test deps bench lint test-rust test-agent-static test-ffi test-node test-python test-conformance test-images bench-rust bench-node bench-python bench-images build
+.PHONY: help run agent images test deps bench lint test-rust test-agent-static test-ffi test-node test-python test-csharp test-conformance test-images bench-rust bench-node bench-python bench-csharp bench-images build
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -50,7 +50,7 @@ agent:
 images: agent
 	scripts/dockerd.sh with images/build.sh $(AGENT_BIN)
 
-test: lint deps test-rust agent test-agent-static test-ffi test-node test-python test-conformance test-images
+test: lint deps test-rust agent test-agent-static test-ffi test-node test-python test-csharp test-conformance test-images
 
 # The agent's integration tests once more, on the static binary that ships in images.
 test-agent-static: agent
@@ -66,6 +66,11 @@ lint:
 
 test-rust:
 	cargo test --workspace $(BINDING_CRATES) $(E2E_CRATES)
+
+# C# SDK: Mono and the .NET 8 runtime, the SDK's tests, the ABI check, an upstream-style bot, the
+# example bot, the conformance suite on both runtimes, the NuGet package installed from a scratch feed.
+test-csharp:
+	sdk-csharp/scripts/test.sh
 
 # The images end to end (tests/e2e): images under a private tag, every example bot in the
 # universal image with MinIO, on a Docker engine started when none answers.
@@ -85,11 +90,11 @@ test-node:
 test-python:
 	sdk-python/scripts/test.sh
 
-# State written by each SDK's driver (Rust, C, Python, Node) is read back by every other's.
-test-conformance: test-ffi test-node test-python
+# State written by each SDK's driver is read back by every other's.
+test-conformance: test-ffi test-node test-python test-csharp
 	tests/conformance/scripts/cross-read.sh
 
-bench: bench-rust bench-node bench-python bench-images
+bench: bench-rust bench-node bench-python bench-csharp bench-images
 
 bench-rust: deps agent
 	cargo bench -p the0-sdk --bench state -- --noplot
@@ -102,6 +107,10 @@ bench-node:
 
 bench-python:
 	sdk-python/scripts/bench.sh
+
+# A C# handler via the core on .NET 8 and on Mono, beside the Rust handler in the same run.
+bench-csharp:
+	sdk-csharp/scripts/bench.sh
 
 # Container start to bot started, image sizes, the agent's RSS in a container.
 bench-images: deps agent
