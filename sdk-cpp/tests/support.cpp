@@ -4,11 +4,16 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <unistd.h>
 
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -120,6 +125,123 @@ std::streamsize Capture::xsputn(const char* s, std::streamsize n) {
     }
     written_.notify_all();
     return n;
+}
+
+Env clean_env(const Env& extra) {
+    Env env;
+    for (char** entry = environ; *entry != nullptr; ++entry) {
+        std::string text(*entry);
+        auto eq = text.find('=');
+        if (eq == std::string::npos) continue;
+        env[text.substr(0, eq)] = text.substr(eq + 1);
+    }
+    for (const char* name : the0_variables) env.erase(name);
+    for (const auto& [name, value] : extra) env[name] = value;
+    return env;
+}
+
+namespace {
+
+/// posix_spawn of `argv` with `env` and the given file actions; throws when it cannot start.
+int spawn(const std::vector<std::string>& argv, const Env& env, posix_spawn_file_actions_t* actions) {
+    std::vector<char*> args;
+    for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    std::vector<std::string> pairs;
+    for (const auto& [name, value] : env) pairs.push_back(name + "=" + value);
+    std::vector<char*> envp;
+    for (auto& pair : pairs) envp.push_back(pair.data());
+    envp.push_back(nullptr);
+    pid_t pid = -1;
+    int failed = posix_spawn(&pid, argv.at(0).c_str(), actions, nullptr, args.data(), envp.data());
+    if (failed != 0) throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(failed));
+    return pid;
+}
+
+int exit_code_of(int status) {
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return -1;
+}
+
+}  // namespace
+
+Output run_process(const std::vector<std::string>& argv, const Env& env) {
+    TempDir streams;
+    std::string out = streams / "out", err = streams / "err";
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int pid = spawn(argv, env, &actions);
+    posix_spawn_file_actions_destroy(&actions);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return {exit_code_of(status), read_file(out), read_file(err)};
+}
+
+Child::Child(const std::vector<std::string>& argv, const Env& env, bool read_stderr) {
+    int pipe_fds[2] = {-1, -1};
+    if (read_stderr && ::pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    if (read_stderr) {
+        posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
+    } else {
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    }
+    pid_ = spawn(argv, env, &actions);
+    posix_spawn_file_actions_destroy(&actions);
+    if (read_stderr) {
+        ::close(pipe_fds[1]);
+        err_fd_ = pipe_fds[0];
+    }
+}
+
+Child::~Child() {
+    if (pid_ > 0) {
+        ::kill(pid_, SIGKILL);
+        wait();
+    }
+    if (err_fd_ >= 0) ::close(err_fd_);
+}
+
+std::string Child::wait_for_stderr_line(const std::string& needle) {
+    for (;;) {
+        for (std::size_t end; (end = pending_.find('\n')) != std::string::npos;) {
+            std::string line = pending_.substr(0, end);
+            pending_.erase(0, end + 1);
+            if (line.find(needle) != std::string::npos) return line;
+        }
+        char buffer[4096];
+        ssize_t n = ::read(err_fd_, buffer, sizeof(buffer));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) throw std::runtime_error("stderr closed before a line containing \"" + needle + "\"");
+        pending_.append(buffer, static_cast<std::size_t>(n));
+    }
+}
+
+bool Child::running() {
+    if (pid_ <= 0) return false;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == 0) return true;
+    pid_ = -1;
+    return false;
+}
+
+int Child::stop() {
+    ::kill(pid_, SIGTERM);
+    return wait();
+}
+
+int Child::wait() {
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+    return exit_code_of(status);
 }
 
 std::string read_file(const std::string& path) {

@@ -1,5 +1,6 @@
-// Test support: a scrubbed environment and a state directory per test, captured streams, and a
-// minimal HTTP/1.1 client over TCP (127.0.0.1) and Unix sockets.
+// Test support for sdk-cpp and its example bot: a scrubbed environment and a state directory per
+// test, captured streams, child processes, and a minimal HTTP/1.1 client over TCP (127.0.0.1)
+// and Unix sockets.
 
 #ifndef THE0_TESTS_SUPPORT_H
 #define THE0_TESTS_SUPPORT_H
@@ -10,6 +11,7 @@
 #include <condition_variable>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <streambuf>
@@ -103,6 +105,43 @@ struct Target {
 
 /// One request (`Connection: close`); throws std::runtime_error when it cannot be made.
 Answer http(const Target& target, const std::string& method, const std::string& path, const std::string& body = "");
+
+/// A process environment: names to values.
+using Env = std::map<std::string, std::string>;
+
+/// This process's environment without the the0 variables, plus `extra`.
+Env clean_env(const Env& extra);
+
+/// How a finished process ended and what it printed.
+struct Output {
+    int exit_code = -1;  // 128 + N when killed by signal N
+    std::string out;
+    std::string err;
+};
+
+/// Runs `argv` (argv[0] a path) with exactly `env`, waits, and collects both streams.
+Output run_process(const std::vector<std::string>& argv, const Env& env);
+
+/// A running process with its stdout discarded and its stderr readable line by line (or
+/// discarded); killed at the end if still running.
+class Child {
+public:
+    Child(const std::vector<std::string>& argv, const Env& env, bool read_stderr = true);
+    ~Child();
+    Child(const Child&) = delete;
+    Child& operator=(const Child&) = delete;
+    /// Reads stderr until a complete line contains `needle`; returns it.
+    std::string wait_for_stderr_line(const std::string& needle);
+    bool running();
+    /// SIGTERM, then waits; the exit code (128 + N when killed by signal N).
+    int stop();
+
+private:
+    int wait();
+    int pid_ = -1;
+    int err_fd_ = -1;
+    std::string pending_;
+};
 
 /// The listening address in the core's start line ("Query server started on 127.0.0.1:PORT").
 Target target_of_start_line(const std::string& line);
