@@ -9,6 +9,10 @@ target="${CARGO_TARGET_DIR:-$root/target}"
 build="$target/the0-conformance-cpp"
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
+# A build made from another clone's sources (same cargo target dir) starts afresh.
+if [ -f "$build/CMakeCache.txt" ] && ! grep -qx "CMAKE_HOME_DIRECTORY:INTERNAL=$here" "$build/CMakeCache.txt"; then
+    rm -rf "$build"
+fi
 if [ ! -f "$build/CMakeCache.txt" ]; then
     cmake -S "$here" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
         -DTHE0_CARGO_TARGET_DIR="$target" -DTHE0_CARGO_OFFLINE="${THE0_CARGO_OFFLINE:-OFF}" >&2
