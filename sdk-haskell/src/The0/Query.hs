@@ -66,6 +66,7 @@ import Foreign.Ptr (nullPtr)
 import Foreign.Storable (peek)
 import System.Exit (ExitCode (ExitFailure), exitWith)
 import System.IO (stderr)
+import System.IO.Error (ioeGetErrorString, isUserError)
 import System.IO.Unsafe (unsafePerformIO)
 import qualified System.Posix.Signals as Signals
 
@@ -227,11 +228,12 @@ answer handlers requestId path strings params = do
     respond kind body = void $ withBytes body $ c_query_respond requestId kind
     encodeStrict = BL.toStrict . Aeson.encode
 
--- | The message of a handler's exception: an 'error' call's text without its call stack, a
--- the0 error's message, else 'displayException'.
+-- | The message of a handler's exception: an 'error' call's text without its call stack, the
+-- text of a 'fail' or 'userError', a the0 error's message, else 'displayException'.
 failureMessage :: SomeException -> String
 failureMessage failure
     | Just (ErrorCallWithLocation message _) <- fromException failure = message
+    | Just io <- fromException failure, isUserError io = ioeGetErrorString io
     | Just (_, message) <- errorStatusOf failure = message
     | otherwise = displayException failure
 
