@@ -15,11 +15,10 @@ out="${CARGO_TARGET_DIR:-$root/target}/the0-haskell"
 dist="$out/dist"
 rm -rf "$dist" && mkdir -p "$dist"
 (cd "$sdk" && runghc Setup.hs configure --builddir="$out/sdist-build" --extra-lib-dirs="$native" >/dev/null &&
-    runghc Setup.hs sdist --builddir="$out/sdist-build" --output-directory="$dist/tree" >/dev/null)
+    runghc Setup.hs sdist --builddir="$out/sdist-build" >/dev/null)
 version="$(sed -n 's/^version: *//p' "$sdk/the0-sdk.cabal")"
 tarball="$dist/the0-sdk-$version.tar.gz"
-tar -C "$dist/tree" -czf "$tarball" --transform "s,^\.,the0-sdk-$version," .
-rm -rf "$dist/tree"
+mv "$out/sdist-build/the0-sdk-$version.tar.gz" "$tarball"
 cp "$native/libthe0.a" "$dist/"
 
 scratch="$(mktemp -d /tmp/the0-haskell-sdist.XXXXXX)"
