@@ -17,15 +17,16 @@ step "build: libthe0.a and the0-sdk (offline, Debian's GHC)"
 db="$("$here/build.sh")"
 out="$(dirname "$db")"
 
-step "hspec: sdk-haskell"
-(cd "$sdk" && runghc Setup.hs test --builddir="$out/build" --show-details=streaming)
+step "hspec: sdk-haskell (with the Rust driver, for the state shared byte for byte)"
+(cd "$root" && cargo build -q -p the0-conformance --bin the0-driver-rust -p rust-sma-crossover --bin sma-bot)
+(cd "$sdk" && THE0_RUST_DRIVER="$CARGO_TARGET_DIR/debug/the0-driver-rust" \
+    runghc Setup.hs test --builddir="$out/build" --show-details=streaming)
 
 step "conformance suite against the Haskell driver"
 driver="$("$root/tests/conformance/drivers/haskell/build.sh")"
 (cd "$root" && THE0_CONFORMANCE_DRIVER="$driver" cargo test -q -p the0-conformance --test driver)
 
 step "example bot: examples/haskell-sma-crossover"
-(cd "$root" && cargo build -q -p rust-sma-crossover --bin sma-bot)
 bot="$("$here/build-bot.sh" "$root/examples/haskell-sma-crossover" --enable-tests)"
 THE0_SMA_BOT="$bot/build/sma-bot/sma-bot" THE0_SMA_QUERY="$bot/build/query/query" \
     THE0_RUST_SMA_BOT="$CARGO_TARGET_DIR/debug/sma-bot" "$bot/build/bot-test/bot-test"

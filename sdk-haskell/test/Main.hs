@@ -7,6 +7,7 @@ import System.Environment (getArgs)
 import Test.Hspec (hspec)
 
 import qualified Bot
+import qualified CrossSpec
 import qualified InputSpec
 import qualified QuerySpec
 import qualified StateSpec
@@ -16,4 +17,4 @@ main = do
     args <- getArgs
     case args of
         ("bot" : rest) -> Bot.main rest
-        _ -> hspec $ StateSpec.spec >> InputSpec.spec >> QuerySpec.spec
+        _ -> hspec $ StateSpec.spec >> CrossSpec.spec >> InputSpec.spec >> QuerySpec.spec

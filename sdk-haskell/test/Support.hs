@@ -5,6 +5,8 @@ module Support
     , withEnv
     , Child (..)
     , runBot
+    , runProgram
+    , argumentBytes
     , withBot
     , stopBot
     , readJsonFile
@@ -59,8 +61,11 @@ botProcess args vars = do
 
 -- | Runs the bot to its end: exit code, stdout and stderr (as UTF-8 bytes).
 runBot :: [String] -> [(String, String)] -> IO (ExitCode, BS.ByteString, BS.ByteString)
-runBot args vars = do
-    process <- botProcess args vars
+runBot args vars = botProcess args vars >>= runProgram
+
+-- | Runs a process to its end: exit code, stdout and stderr as bytes.
+runProgram :: CreateProcess -> IO (ExitCode, BS.ByteString, BS.ByteString)
+runProgram process = do
     (_, Just out, Just err, ph) <- createProcess process {std_in = NoStream, std_out = CreatePipe, std_err = CreatePipe}
     mapM_ (`hSetBinaryMode` True) [out, err]
     errText <- newSink err
@@ -73,6 +78,13 @@ newSink handle = do
     done <- newEmptyMVar
     void $ forkIO (BS.hGetContents handle >>= putMVar done)
     pure (takeMVar done)
+
+-- | A command-line argument made of exactly these bytes (GHC encodes arguments with the
+-- locale's round-trip encoding, which maps U+DC80..U+DCFF back to single bytes).
+argumentBytes :: BS.ByteString -> String
+argumentBytes = map escape . BS.unpack
+  where
+    escape b = if b < 0x80 then toEnum (fromIntegral b) else toEnum (0xDC00 + fromIntegral b)
 
 -- | A bot serving queries: its process and where it listens.
 data Child = Child {childHandle :: ProcessHandle, childAddress :: String, childStderr :: IO BS.ByteString}
