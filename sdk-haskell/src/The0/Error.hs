@@ -35,6 +35,15 @@ instance Show SomeThe0Error where
 instance Exception SomeThe0Error where
     displayException (SomeThe0Error e) = displayException e
 
+-- | 'toException' and 'fromException' of the0's exceptions: they travel as a 'SomeThe0Error'.
+the0ToException :: Exception e => e -> SomeException
+the0ToException = toException . SomeThe0Error
+
+the0FromException :: Exception e => SomeException -> Maybe e
+the0FromException e = do
+    SomeThe0Error inner <- fromException e
+    cast inner
+
 -- | A failure reported by the core: its stable status name and its message.
 data The0Error = The0Error
     { errorStatus :: String
@@ -46,10 +55,8 @@ data The0Error = The0Error
     deriving (Show, Eq)
 
 instance Exception The0Error where
-    toException = toException . SomeThe0Error
-    fromException e = do
-        SomeThe0Error inner <- fromException e
-        cast inner
+    toException = the0ToException
+    fromException = the0FromException
     displayException e = errorStatus e ++ ": " ++ errorMessage e
 
 -- | A state write (@set@, @delete@, @clear@) while this process serves queries: queries are
@@ -58,10 +65,8 @@ newtype ReadOnlyStateError = ReadOnlyStateError String
     deriving (Show, Eq)
 
 instance Exception ReadOnlyStateError where
-    toException = toException . SomeThe0Error
-    fromException e = do
-        SomeThe0Error inner <- fromException e
-        cast inner
+    toException = the0ToException
+    fromException = the0FromException
     displayException (ReadOnlyStateError message) = "READ_ONLY: " ++ message
 
 -- | The status name and message of a the0 exception, if it is one (@READ_ONLY@ for
