@@ -192,26 +192,35 @@ finish = do
     check status
     when (code /= 0) $ exitWith (ExitFailure (fromIntegral code))
 
+-- | What a poll of the core brought.
+data Polled
+    = Incoming Word64 String (Maybe BS.ByteString) (Maybe BS.ByteString)
+    -- ^ a request: its id, path, string-form and typed parameters (JSON text)
+    | Waiting -- ^ nothing yet: poll again
+    | Finished -- ^ the service is done (or not running): stop
+
 -- | One handler thread: takes requests until the service is done.
 poll :: Map.Map String QueryHandler -> IO ()
 poll handlers = loop
   where
     loop = do
-        (((status, requestId), strings), params, path) <- next
-        if status == statusOk
-            then answer handlers requestId (maybe "" decodeText path) strings params >> loop
-            else when (status == statusTimeout) loop
+        polled <- next
+        case polled of
+            Incoming requestId path strings params -> answer handlers requestId path strings params >> loop
+            Waiting -> loop
+            Finished -> pure ()
 
--- | Waits up to half a second for a request: its status, id, string-form and typed parameters
--- and path.
-next :: IO (((Int32, Word64), Maybe BS.ByteString), Maybe BS.ByteString, Maybe BS.ByteString)
+-- | Waits up to half a second for a request.
+next :: IO Polled
 next = do
-    (((outcome, params)), path) <- takeBytes $ \outPath -> takeBytes $ \outParams ->
+    ((((status, requestId), strings), params), path) <- takeBytes $ \outPath -> takeBytes $ \outParams ->
         takeBytes $ \outStrings -> alloca $ \outId -> do
             s <- c_query_next 500 outId outPath outParams outStrings
             i <- peek outId
             pure (s, i)
-    pure (outcome, params, path)
+    pure $ if status == statusOk
+        then Incoming requestId (maybe "" decodeText path) strings params
+        else if status == statusTimeout then Waiting else Finished
 
 answer :: Map.Map String QueryHandler -> Word64 -> String -> Maybe BS.ByteString -> Maybe BS.ByteString -> IO ()
 answer handlers requestId path strings params = do

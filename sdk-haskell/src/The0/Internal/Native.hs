@@ -25,18 +25,13 @@ abiVersion :: Word32
 abiVersion = 2
 
 -- Status codes the skin acts on (@THE0_STATUS_*@); every other one is an error.
-statusOk, statusNotFound, statusReadOnly, statusTimeout, statusDone, statusUnknownRequest :: Int32
+statusOk, statusNotFound, statusReadOnly, statusTimeout :: Int32
 statusOk = 0
 statusNotFound = 1
 statusReadOnly = 4
 statusTimeout = 6
-statusDone = 7
-statusUnknownRequest = 12
 
--- Modes (@THE0_MODE_*@), flags of @the0_query_start@ and reply kinds of @the0_query_respond@.
-modeServer :: Int32
-modeServer = 2
-
+-- A flag of @the0_query_start@, and the reply kinds of @the0_query_respond@.
 startExitOnTimeout :: Word32
 startExitOnTimeout = 2
 
