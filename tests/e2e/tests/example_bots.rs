@@ -17,7 +17,8 @@ macro_rules! example_bots {
 }
 
 /// The SMA-crossover twins (examples/rust-sma-crossover, examples/python-sma-crossover,
-/// examples/haskell-sma-crossover) share
+/// examples/csharp-sma-crossover: runtime dotnet8,
+/// examples/haskell-sma-crossover: runtime ghc96) share
 /// their configuration, state and queries; an entry names the folder.
 const SMA_CROSSOVER: ExampleBot = ExampleBot {
     dir: "",
@@ -32,6 +33,7 @@ const SMA_CROSSOVER: ExampleBot = ExampleBot {
 example_bots! {
     rust_sma_crossover: ExampleBot { dir: "rust-sma-crossover", ..SMA_CROSSOVER },
     python_sma_crossover: ExampleBot { dir: "python-sma-crossover", ..SMA_CROSSOVER },
+    csharp_sma_crossover: ExampleBot { dir: "csharp-sma-crossover", ..SMA_CROSSOVER },
     haskell_sma_crossover: ExampleBot { dir: "haskell-sma-crossover", ..SMA_CROSSOVER },
     typescript_price_alerts: ExampleBot {
         dir: "typescript-price-alerts",
