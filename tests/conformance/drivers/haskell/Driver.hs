@@ -1,4 +1,5 @@
 {-# LANGUAGE OverloadedStrings #-}
+{-# LANGUAGE ScopedTypeVariables #-}
 
 -- | The Haskell SDK's conformance driver: the command line of the0-driver-rust, over the0-sdk.
 --
@@ -13,25 +14,31 @@
 module Main (main) where
 
 import Control.Concurrent (threadDelay)
-import Control.Exception (ErrorCall (..), SomeException, throwIO, try)
+import Control.Exception (ErrorCall (..), SomeException, throwIO, toException, try)
 import Control.Monad (foldM)
 import Data.Aeson (Value (..), object, (.=))
 import qualified Data.Aeson as Aeson
+import qualified Data.ByteString as BS
 import qualified Data.ByteString.Char8 as BC
+import qualified Data.Text as T
+import qualified Data.Text.Encoding as TE
+import qualified Data.Text.Encoding.Error as TE
+import qualified GHC.Foreign as GHC
+import GHC.IO.Encoding (getFileSystemEncoding)
 import qualified Data.ByteString.Lazy as BL
 import System.Environment (getArgs)
 import System.Exit (exitWith, ExitCode (ExitFailure))
 import System.IO (hPutStrLn, stderr, stdout)
 import Text.Read (readMaybe)
 
-import The0.Error (The0Error (..), errorStatusOf)
+import The0.Error (SomeThe0Error, The0Error (..), errorStatusOf)
 import qualified The0.Input as Input
 import qualified The0.Query as Query
 import qualified The0.State as State
 
 main :: IO ()
 main = do
-    args <- getArgs
+    args <- getArgs >>= mapM utf8Argument
     case args of
         ("query" : rest) -> runQuery ("--custom-info" `elem` rest)
         ("state" : op) -> printOutcome (stateOp op)
@@ -40,6 +47,14 @@ main = do
         _ -> do
             hPutStrLn stderr "usage: driver query|state|read-loop|input ... (see the source header)"
             exitWith (ExitFailure 2)
+
+-- | An argument as the UTF-8 text it was: the harness runs drivers without a locale, where GHC
+-- decodes arguments byte by byte (round-trip escapes), so they are re-encoded and decoded.
+utf8Argument :: String -> IO String
+utf8Argument arg = do
+    encoding <- getFileSystemEncoding
+    bytes <- GHC.withCStringLen encoding arg BS.packCStringLen
+    pure (T.unpack (TE.decodeUtf8With TE.lenientDecode bytes))
 
 runQuery :: Bool -> IO ()
 runQuery customInfo = do
@@ -78,14 +93,14 @@ errorJson e = case errorStatusOf e of
     Just (status, message) -> object ["status" .= status, "message" .= message]
     Nothing -> object ["status" .= ("HOST_EXCEPTION" :: String), "message" .= show e]
 
+-- | Prints the outcome of a state or input operation; anything but a the0 error (such as the exit
+-- of @error@) goes on.
 printOutcome :: IO Value -> IO ()
 printOutcome outcome = do
     result <- try outcome
     printJson $ case result of
         Right value -> object ["ok" .= value]
-        Left e -> case errorStatusOf e of
-            Just _ -> object ["error" .= errorJson e]
-            Nothing -> error (show e)
+        Left e -> object ["error" .= errorJson (toException (e :: SomeThe0Error))]
 
 printJson :: Value -> IO ()
 printJson value = BL.hPut stdout (Aeson.encode value) >> BC.hPutStrLn stdout ""
@@ -117,7 +132,7 @@ readLoop key count = do
                    | otherwise -> (missing, torn, failed + 1)
 
 jsonArg :: String -> IO Value
-jsonArg text = case Aeson.eitherDecodeStrict' (BC.pack text) of
+jsonArg text = case Aeson.eitherDecodeStrict' (TE.encodeUtf8 (T.pack text)) of
     Right value -> pure value
     Left why -> throwIO $ The0Error "INVALID_JSON" ("argument is not valid JSON: " ++ why)
 
