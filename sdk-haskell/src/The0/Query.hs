@@ -17,8 +17,9 @@
 -- The HTTP server, its limits, timeouts (504), envelopes and status codes are the core's.
 -- Handlers run on Haskell threads this SDK starts (bound threads, @THE0_QUERY_WORKERS@ of them,
 -- default 4, with the threaded RTS), each waiting for requests in a safe foreign call, so a slow
--- handler never holds up the others. Build bots with @-threaded@; without it one loop on the
--- calling thread answers the requests one at a time.
+-- handler never holds up the others. Build bots with @-threaded@: without it the process has
+-- one OS thread, so the workers are 'forkIO' threads polling without waiting (a millisecond's
+-- sleep between empty polls), and a handler blocked in a foreign call holds up every other.
 --
 -- @
 -- import qualified The0.Query as Query
@@ -46,9 +47,10 @@ module The0.Query
     , ReadOnlyStateError (..)
     ) where
 
-import Control.Concurrent (ThreadId, forkOS, myThreadId, rtsSupportsBoundThreads)
+import Control.Concurrent
+    (ThreadId, forkIO, forkOS, myThreadId, newEmptyMVar, putMVar, rtsSupportsBoundThreads, takeMVar, threadDelay)
 import Control.Exception (ErrorCall (..), SomeException, displayException, evaluate, finally, fromException, try)
-import Control.Monad (replicateM_, unless, void, when)
+import Control.Monad (replicateM, replicateM_, unless, void, when)
 import Data.Aeson (Value (..))
 import qualified Data.Aeson as Aeson
 import qualified Data.Aeson.Key as Key
@@ -155,8 +157,15 @@ run = onBoundThread $ do
     stopNow <- readIORef stopRequested
     when stopNow (void c_query_stop)
     if rtsSupportsBoundThreads
-        then replicateM_ (fromIntegral workers) (forkOS (poll handlers))
-        else poll handlers
+        then replicateM_ (fromIntegral workers) (forkOS (poll 500 handlers))
+        else do
+            -- One OS thread: a blocking poll would stop every Haskell thread, so the workers
+            -- poll without waiting and sleep between empty polls, and finish comes after them.
+            stopped <- replicateM (fromIntegral workers) $ do
+                done <- newEmptyMVar
+                _ <- forkIO (poll 0 handlers `finally` putMVar done ())
+                pure done
+            mapM_ takeMVar stopped
     finish
 
 -- | Starts the service; prints its lines. Without the threaded RTS the thread that runs the
@@ -199,23 +208,24 @@ data Polled
     | Waiting -- ^ nothing yet: poll again
     | Finished -- ^ the service is done (or not running): stop
 
--- | One handler thread: takes requests until the service is done.
-poll :: Map.Map String QueryHandler -> IO ()
-poll handlers = loop
+-- | One handler thread: takes requests until the service is done, waiting up to @waitMs@ in
+-- each poll (0: a millisecond's sleep between empty polls instead).
+poll :: Word32 -> Map.Map String QueryHandler -> IO ()
+poll waitMs handlers = loop
   where
     loop = do
-        polled <- next
+        polled <- next waitMs
         case polled of
             Incoming requestId path strings params -> answer handlers requestId path strings params >> loop
-            Waiting -> loop
+            Waiting -> when (waitMs == 0) (threadDelay 1000) >> loop
             Finished -> pure ()
 
--- | Waits up to half a second for a request.
-next :: IO Polled
-next = do
+-- | Waits up to @waitMs@ milliseconds for a request.
+next :: Word32 -> IO Polled
+next waitMs = do
     ((((status, requestId), strings), params), path) <- takeBytes $ \outPath -> takeBytes $ \outParams ->
         takeBytes $ \outStrings -> alloca $ \outId -> do
-            s <- c_query_next 500 outId outPath outParams outStrings
+            s <- c_query_next waitMs outId outPath outParams outStrings
             i <- peek outId
             pure (s, i)
     pure $ if status == statusOk
