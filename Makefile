@@ -29,7 +29,7 @@ BINDING_CRATES := --exclude the0-python --exclude the0-node
 # The image tests need a Docker engine and the images: `make test-images` runs them.
 E2E_CRATES := --exclude the0-e2e
 
-.PHONY: help run agent images test deps bench lint test-rust test-agent-static test-ffi test-node test-python test-csharp test-cpp test-conformance test-images bench-rust bench-node bench-python bench-csharp bench-cpp bench-images build
+.PHONY: help run agent images test deps bench lint test-rust test-agent-static test-ffi test-node test-python test-csharp test-haskell dist-haskell test-cpp test-conformance test-images bench-rust bench-node bench-python bench-csharp bench-haskell bench-cpp bench-images build
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -50,7 +50,7 @@ agent:
 images: agent
 	scripts/dockerd.sh with images/build.sh $(AGENT_BIN)
 
-test: lint deps test-rust agent test-agent-static test-ffi test-node test-python test-csharp test-cpp test-conformance test-images
+test: lint deps test-rust agent test-agent-static test-ffi test-node test-python test-csharp test-haskell test-cpp test-conformance test-images
 
 # The agent's integration tests once more, on the static binary that ships in images.
 test-agent-static: agent
@@ -96,11 +96,21 @@ test-node:
 test-python:
 	sdk-python/scripts/test.sh
 
+# Haskell SDK: hspec, the conformance suite on the Haskell driver, the example bot, the sdist
+# installed outside the clone (Debian's GHC, offline).
+test-haskell:
+	sdk-haskell/scripts/test.sh
+
+# The Haskell SDK's distributable: the sdist and libthe0.a (printed), checked by installing them
+# outside the clone and building an upstream-style bot against them.
+dist-haskell:
+	sdk-haskell/scripts/sdist-check.sh
+
 # State written by each SDK's driver is read back by every other's.
-test-conformance: test-ffi test-node test-python test-csharp test-cpp
+test-conformance: test-ffi test-node test-python test-csharp test-haskell test-cpp
 	tests/conformance/scripts/cross-read.sh
 
-bench: bench-rust bench-node bench-python bench-csharp bench-cpp bench-images
+bench: bench-rust bench-node bench-python bench-csharp bench-haskell bench-cpp bench-images
 
 bench-rust: deps agent
 	cargo bench -p the0-sdk --bench state -- --noplot
@@ -118,6 +128,10 @@ bench-python:
 bench-csharp:
 	sdk-csharp/scripts/bench.sh
 
+bench-haskell:
+	sdk-haskell/scripts/bench.sh
+
+# A C++ handler via the core, beside the Rust handler in the same run.
 bench-cpp:
 	sdk-cpp/scripts/bench.sh
 

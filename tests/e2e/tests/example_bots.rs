@@ -17,7 +17,8 @@ macro_rules! example_bots {
 }
 
 /// The SMA-crossover twins (examples/rust-sma-crossover, examples/python-sma-crossover,
-/// examples/csharp-sma-crossover: runtime dotnet8) share
+/// examples/csharp-sma-crossover: runtime dotnet8,
+/// examples/haskell-sma-crossover: runtime ghc96) share
 /// their configuration, state and queries; an entry names the folder.
 const SMA_CROSSOVER: ExampleBot = ExampleBot {
     dir: "",
@@ -33,6 +34,7 @@ example_bots! {
     rust_sma_crossover: ExampleBot { dir: "rust-sma-crossover", ..SMA_CROSSOVER },
     python_sma_crossover: ExampleBot { dir: "python-sma-crossover", ..SMA_CROSSOVER },
     csharp_sma_crossover: ExampleBot { dir: "csharp-sma-crossover", ..SMA_CROSSOVER },
+    haskell_sma_crossover: ExampleBot { dir: "haskell-sma-crossover", ..SMA_CROSSOVER },
     typescript_price_alerts: ExampleBot {
         dir: "typescript-price-alerts",
         config: r#"{"symbol": "ETH/USD", "update_interval_ms": 100, "alert_threshold": 0.1}"#,

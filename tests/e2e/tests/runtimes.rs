@@ -1,6 +1,6 @@
 //! Each runtime id of the universal image that has no example bot here yet runs a probe program
 //! (`the0_e2e::probe`): its command (contract §4) and the libraries it needs work in the image.
-//! Python 3.11, Node 20 and Rust run the example bots (example_bots.rs).
+//! Python 3.11, Node 20, Rust and GHC (ghc96) run the example bots (example_bots.rs).
 
 use the0_e2e::probe::{Probe, run};
 
@@ -18,12 +18,6 @@ macro_rules! probes {
 probes! {
     gcc13: Probe { runtime: "gcc13", dir: "cpp", entrypoint: "probe", expect: &["c++17 libstdc++"] },
     cpp_gcc13: Probe { runtime: "cpp-gcc13", dir: "cpp", entrypoint: "probe", expect: &["c++17 libstdc++"] },
-    ghc96: Probe {
-        runtime: "ghc96",
-        dir: "native-libs",
-        entrypoint: "probe",
-        expect: &["gmp 2^100=1267650600228229401496703205376", "ffi abs(-42)=42"],
-    },
     dotnet8: Probe {
         runtime: "dotnet8",
         dir: "dotnet",
