@@ -68,3 +68,30 @@ wrk_p50_us() {
         else if (v ~ /ms$/) { sub(/ms$/, "", v); print v * 1000 }
         else { sub(/s$/, "", v); print v * 1000000 } }' "$log_dir/$(echo "$1" | tr -c 'A-Za-z0-9' '_').wrk.txt"
 }
+
+# serve_and_measure LABEL TARGET STATE_DIR URL_PATH DRIVER...: starts a conformance driver's query
+# server (`DRIVER... query`, BOT_TYPE=realtime, STATE_DIR, a free port on 127.0.0.1), warms it up
+# for 2 s, runs wrk_measure on URL_PATH, and stops it with SIGTERM. While it runs, its pid is in
+# BENCH_SERVER_PID (for the caller's exit trap).
+serve_and_measure() {
+    local label=$1 target=$2 state_dir=$3 path=$4 port
+    shift 4
+    port=$(free_port)
+    BOT_TYPE=realtime STATE_DIR="$state_dir" THE0_QUERY_HOST=127.0.0.1 THE0_QUERY_PORT=$port "$@" query 2>/dev/null &
+    BENCH_SERVER_PID=$!
+    wait_http "http://127.0.0.1:$port/health"
+    wrk -t2 -c32 -d2s "http://127.0.0.1:$port$path" >/dev/null # warm-up
+    wrk_measure "$label" "http://127.0.0.1:$port$path" "$target"
+    kill -TERM "$BENCH_SERVER_PID"
+    wait "$BENCH_SERVER_PID" 2>/dev/null || true
+    BENCH_SERVER_PID=
+}
+
+# sdk_against_rust LABEL RUST_LABEL: one line with LABEL's req/s, its ratio to RUST_LABEL's, and
+# the targets every SDK handler has (TARGETS.md: >= 15,000 req/s and >= 0.5x the Rust handler).
+sdk_against_rust() {
+    awk -v l="$1" -v r="$(wrk_rps "$1")" -v base="$(wrk_rps "$2")" 'BEGIN {
+        ratio = r / base
+        printf "%s: %d req/s = %.2fx Rust (%d req/s)   targets: >= 15,000 req/s %s, >= 0.5x %s\n", l, r, ratio, base,
+            (r >= 15000 ? "met" : "NOT met"), (ratio >= 0.5 ? "met" : "NOT met") }'
+}

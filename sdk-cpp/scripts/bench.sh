@@ -15,33 +15,11 @@ cargo build -q --release -p the0-conformance --bin the0-driver-rust
 rust="$CARGO_TARGET_DIR/release/the0-driver-rust"
 cpp="$("$ROOT/tests/conformance/drivers/cpp/build.sh")"
 work=$(mktemp -d)
-server=""
-trap 'if [[ -n $server ]]; then kill "$server" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
+BENCH_SERVER_PID=
+trap 'if [[ -n $BENCH_SERVER_PID ]]; then kill "$BENCH_SERVER_PID" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
 STATE_DIR="$work/state" "$rust" state set position '{"symbol":"BTC/USD","qty":1.5,"avg_price":101.25}' >/dev/null
 
-# measure LABEL DRIVER: serves the driver, warms it up, runs wrk on /state.
-measure() {
-    local label=$1 driver=$2 port
-    port=$(free_port)
-    BOT_TYPE=realtime STATE_DIR="$work/state" THE0_QUERY_HOST=127.0.0.1 THE0_QUERY_PORT=$port "$driver" query 2>/dev/null &
-    server=$!
-    wait_http "http://127.0.0.1:$port/health"
-    wrk -t2 -c32 -d2s "http://127.0.0.1:$port/state?key=position" >/dev/null # warm-up
-    wrk_measure "$label" "http://127.0.0.1:$port/state?key=position" "$target"
-    kill -TERM "$server"
-    wait "$server" 2>/dev/null || true
-    server=""
-}
-
 echo "== handlers reading one state key behind the core query server (wrk -t2 -c32 -d${BENCH_SECONDS}s, loopback, $(nproc) cores)"
-target="reference for the ratio below"
-measure "rust /state" "$rust"
-target=">= 15,000 req/s, >= 0.5x Rust, 0 errors"
-measure "cpp /state" "$cpp"
-
-rust_rps=$(wrk_rps "rust /state")
-rps=$(wrk_rps "cpp /state")
-awk -v r="$rps" -v base="$rust_rps" 'BEGIN {
-    ratio = r / base
-    printf "cpp /state: %d req/s = %.2fx Rust (%d req/s)   targets: >= 15,000 req/s %s, >= 0.5x %s\n", r, ratio, base,
-        (r >= 15000 ? "met" : "NOT met"), (ratio >= 0.5 ? "met" : "NOT met") }'
+serve_and_measure "rust /state" "reference for the ratio below" "$work/state" "/state?key=position" "$rust"
+serve_and_measure "cpp /state" ">= 15,000 req/s, >= 0.5x Rust, 0 errors" "$work/state" "/state?key=position" "$cpp"
+sdk_against_rust "cpp /state" "rust /state"

@@ -22,8 +22,7 @@ void report(const rust::Vec<rust::String>& lines) { detail::write_lines(std::cer
 rust::Vec<rust::String> status_result(bool success, const std::string& message, const json* data) {
     std::string data_json = data ? dump(*data, bridge::Payload::ResultData) : no_text;
     bridge::Fault fault;
-    auto lines = success ? bridge::input_success(bytes(message), bytes(data_json), data != nullptr, fault)
-                         : bridge::input_error(bytes(message), bytes(data_json), data != nullptr, fault);
+    auto lines = bridge::input_report(success, bytes(message), bytes(data_json), data != nullptr, fault);
     check(fault);
     return lines;
 }

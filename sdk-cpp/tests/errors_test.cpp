@@ -10,6 +10,8 @@
 
 namespace {
 
+using the0_test::Failure;
+using the0_test::failure_of;
 using the0_test::SdkTest;
 
 TEST(Errors, UpstreamNamesAreTheSameTypes) {
@@ -28,31 +30,17 @@ TEST(Errors, UpstreamNamesAreTheSameTypes) {
 class ErrorStatus : public SdkTest {};
 
 TEST_F(ErrorStatus, EachFailureCarriesTheCoresStatusAndMessage) {
-    try {
-        the0::state::get("a/b");
-        FAIL() << "no exception";
-    } catch (const the0::InvalidKeyError& e) {
-        EXPECT_EQ(e.status(), "INVALID_KEY");
-        EXPECT_STREQ(e.what(), R"(invalid state key "a/b": must not contain '/' or '\')");
-    }
+    EXPECT_THROW(the0::state::get("a/b"), the0::InvalidKeyError);
+    EXPECT_EQ(failure_of([] { the0::state::get("a/b"); }),
+              (Failure{"INVALID_KEY", R"(invalid state key "a/b": must not contain '/' or '\')"}));
     set_env("BOT_CONFIG", "{}");
-    try {
-        the0::parse();
-        FAIL() << "no exception";
-    } catch (const the0::Error& e) {
-        EXPECT_EQ(e.status(), "MISSING_ENV");
-        EXPECT_STREQ(e.what(), "environment variable BOT_ID is not set");
-    }
+    EXPECT_EQ(failure_of([] { the0::parse(); }), (Failure{"MISSING_ENV", "environment variable BOT_ID is not set"}));
 }
 
 TEST_F(ErrorStatus, TextThatIsNotUtf8IsAnInvalidArgumentNamingIt) {
-    try {
-        the0::state::exists("bad\xff");
-        FAIL() << "no exception";
-    } catch (const the0::Error& e) {
-        EXPECT_EQ(e.status(), "INVALID_ARGUMENT");
-        EXPECT_EQ(std::string(e.what()).rfind("key is not valid UTF-8", 0), 0u) << e.what();
-    }
+    Failure failure = failure_of([] { the0::state::exists("bad\xff"); });
+    EXPECT_EQ(failure.status, "INVALID_ARGUMENT");
+    EXPECT_TRUE(failure.starts_with("key is not valid UTF-8")) << failure;
 }
 
 }  // namespace

@@ -13,6 +13,8 @@ namespace {
 using json = nlohmann::json;
 using the0_test::Capture;
 using the0_test::read_file;
+using the0_test::Failure;
+using the0_test::failure_of;
 using the0_test::SdkTest;
 
 const std::regex timestamp(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)");
@@ -46,21 +48,10 @@ TEST_F(Input, AnEmptyConfigIsAnEmptyObject) {
 
 TEST_F(Input, ParseErrorsNameTheVariable) {
     set_env("BOT_ID", "b");
-    try {
-        the0::parse();
-        FAIL() << "no exception";
-    } catch (const the0::Error& e) {
-        EXPECT_EQ(e.status(), "MISSING_ENV");
-        EXPECT_STREQ(e.what(), "environment variable BOT_CONFIG is not set");
-    }
+    EXPECT_EQ(failure_of([] { the0::parse(); }), (Failure{"MISSING_ENV", "environment variable BOT_CONFIG is not set"}));
     set_env("BOT_CONFIG", "symbol=BTC");
-    try {
-        the0::parse_raw();
-        FAIL() << "no exception";
-    } catch (const the0::Error& e) {
-        EXPECT_EQ(e.status(), "INVALID_JSON");
-        EXPECT_STREQ(e.what(), "BOT_CONFIG is not valid JSON: expected value at line 1 column 1");
-    }
+    EXPECT_EQ(failure_of([] { the0::parse_raw(); }),
+              (Failure{"INVALID_JSON", "BOT_CONFIG is not valid JSON: expected value at line 1 column 1"}));
 }
 
 TEST_F(Input, SuccessAndResultWriteTheResultFile) {
@@ -145,25 +136,16 @@ TEST_F(Input, LogLinesGoToStdCerr) {
 
 TEST_F(Input, AnUnknownLogLevelIsAnInvalidArgument) {
     Capture err(std::cerr);
-    try {
-        the0::log("m", {}, "loud");
-        FAIL() << "no exception";
-    } catch (const the0::Error& e) {
-        EXPECT_EQ(e.status(), "INVALID_ARGUMENT");
-        EXPECT_STREQ(e.what(), R"(unknown log level "loud": expected info, warn or error)");
-    }
+    EXPECT_EQ(failure_of([] { the0::log("m", {}, "loud"); }),
+              (Failure{"INVALID_ARGUMENT", R"(unknown log level "loud": expected info, warn or error)"}));
     EXPECT_EQ(err.text(), "");
 }
 
 TEST_F(Input, DataThatIsNotUtf8CannotBeSerialized) {
     Capture out(std::cout);
-    try {
-        the0::metric("m", {{"bad", "\xff"}});
-        FAIL() << "no exception";
-    } catch (const the0::Error& e) {
-        EXPECT_EQ(e.status(), "INVALID_JSON");
-        EXPECT_EQ(std::string(e.what()).rfind("metric data cannot be serialized: ", 0), 0u) << e.what();
-    }
+    Failure failure = failure_of([] { the0::metric("m", {{"bad", "\xff"}}); });
+    EXPECT_EQ(failure.status, "INVALID_JSON");
+    EXPECT_TRUE(failure.starts_with("metric data cannot be serialized: ")) << failure;
     EXPECT_EQ(out.text(), "");
 }
 

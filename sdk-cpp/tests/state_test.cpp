@@ -12,6 +12,8 @@
 namespace {
 
 using json = nlohmann::json;
+using the0_test::Failure;
+using the0_test::failure_of;
 using the0_test::SdkTest;
 using the0_test::write_file;
 
@@ -148,37 +150,25 @@ TEST_F(State, BiggerIntegersAreKeptAsWrittenThroughTheTextForm) {
 
 TEST_F(State, InvalidJsonTextIsRefusedAndTheOldValueKept) {
     the0::state::set("k", 1);
-    try {
-        the0::state::set_json("k", "{oops");
-        FAIL() << "no exception";
-    } catch (const the0::Error& e) {
-        EXPECT_EQ(e.status(), "INVALID_JSON");
-        EXPECT_NE(std::string(e.what()).find("\"k\""), std::string::npos) << e.what();
-    }
+    Failure failure = failure_of([] { the0::state::set_json("k", "{oops"); });
+    EXPECT_EQ(failure.status, "INVALID_JSON");
+    EXPECT_NE(failure.message.find("\"k\""), std::string::npos) << failure;
     EXPECT_EQ(the0::state::get("k"), json(1));
 }
 
 TEST_F(State, AValueThatIsNotUtf8CannotBeSerialized) {
-    try {
-        the0::state::set("k", json("bad \xff"));
-        FAIL() << "no exception";
-    } catch (const the0::Error& e) {
-        EXPECT_EQ(e.status(), "INVALID_JSON");
-        EXPECT_EQ(std::string(e.what()).rfind(R"(value for state key "k" cannot be serialized: )", 0), 0u) << e.what();
-    }
+    Failure failure = failure_of([] { the0::state::set("k", json("bad \xff")); });
+    EXPECT_EQ(failure.status, "INVALID_JSON");
+    EXPECT_TRUE(failure.starts_with(R"(value for state key "k" cannot be serialized: )")) << failure;
     set_env("QUERY_PATH", "/q");
     EXPECT_THROW(the0::state::set("k", json("bad \xff")), the0::ReadOnlyStateError) << "read-only comes first";
 }
 
 TEST_F(State, ACorruptFileIsAnErrorNamingTheKey) {
     write_file(state_dir + "/broken.json", "{\"torn\": ");
-    try {
-        the0::state::get("broken");
-        FAIL() << "no exception";
-    } catch (const the0::Error& e) {
-        EXPECT_EQ(e.status(), "CORRUPT_STATE");
-        EXPECT_NE(std::string(e.what()).find("\"broken\""), std::string::npos) << e.what();
-    }
+    Failure failure = failure_of([] { the0::state::get("broken"); });
+    EXPECT_EQ(failure.status, "CORRUPT_STATE");
+    EXPECT_NE(failure.message.find("\"broken\""), std::string::npos) << failure;
     EXPECT_TRUE(the0::state::exists("broken"));
 }
 

@@ -1,5 +1,7 @@
 #include "support.h"
 
+#include <the0/errors.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -242,6 +244,20 @@ int Child::wait() {
     }
     pid_ = -1;
     return exit_code_of(status);
+}
+
+std::ostream& operator<<(std::ostream& out, const Failure& failure) {
+    return out << failure.status << ": " << failure.message;
+}
+
+Failure failure_of(const std::function<void()>& call) {
+    try {
+        call();
+    } catch (const the0::Error& e) {
+        return {e.status(), e.what()};
+    }
+    ADD_FAILURE() << "no the0::Error thrown";
+    return {};
 }
 
 std::string read_file(const std::string& path) {

@@ -106,6 +106,18 @@ struct Target {
 /// One request (`Connection: close`); throws std::runtime_error when it cannot be made.
 Answer http(const Target& target, const std::string& method, const std::string& path, const std::string& body = "");
 
+/// What a failing call threw: the0::Error's status and message.
+struct Failure {
+    std::string status;
+    std::string message;
+    bool operator==(const Failure& other) const { return status == other.status && message == other.message; }
+    bool starts_with(const std::string& prefix) const { return message.rfind(prefix, 0) == 0; }
+};
+std::ostream& operator<<(std::ostream& out, const Failure& failure);
+
+/// Runs `call` and returns the the0::Error it throws; a test failure when it throws none.
+Failure failure_of(const std::function<void()>& call);
+
 /// A process environment: names to values.
 using Env = std::map<std::string, std::string>;
 

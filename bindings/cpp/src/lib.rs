@@ -106,8 +106,13 @@ mod ffi {
         fn state_clear(fault: &mut Fault);
 
         fn input_parse(fault: &mut Fault) -> Parsed;
-        fn input_success(message: &[u8], data_json: &[u8], has_data: bool, fault: &mut Fault) -> Vec<String>;
-        fn input_error(message: &[u8], data_json: &[u8], has_data: bool, fault: &mut Fault) -> Vec<String>;
+        fn input_report(
+            success: bool,
+            message: &[u8],
+            data_json: &[u8],
+            has_data: bool,
+            fault: &mut Fault,
+        ) -> Vec<String>;
         fn input_result(json: &[u8], fault: &mut Fault) -> Vec<String>;
         fn metric_line(metric_type: &[u8], data_json: &[u8], fault: &mut Fault) -> String;
         fn log_line(
@@ -237,20 +242,22 @@ fn input_parse(fault: &mut Fault) -> Parsed {
     settle(fault, outcome)
 }
 
-fn input_success(message: &[u8], data_json: &[u8], has_data: bool, fault: &mut Fault) -> Vec<String> {
+/// `success` (`{"status":"success",...}`) or `error` (`{"status":"error",...}`, after which the
+/// skin exits with code 1) to the result file; the lines to print on stderr.
+fn input_report(
+    success: bool,
+    message: &[u8],
+    data_json: &[u8],
+    has_data: bool,
+    fault: &mut Fault,
+) -> Vec<String> {
+    let report = if success {
+        host::input_success
+    } else {
+        host::input_error
+    };
     let outcome = (|| {
-        host::input_success(
-            &Env::Native,
-            text("message", message)?,
-            optional("data", data_json, has_data)?,
-        )
-    })();
-    settle(fault, outcome)
-}
-
-fn input_error(message: &[u8], data_json: &[u8], has_data: bool, fault: &mut Fault) -> Vec<String> {
-    let outcome = (|| {
-        host::input_error(
+        report(
             &Env::Native,
             text("message", message)?,
             optional("data", data_json, has_data)?,
