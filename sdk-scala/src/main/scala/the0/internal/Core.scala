@@ -1,6 +1,6 @@
 package the0.internal
 
-import java.io.{File, IOException}
+import java.nio.file.{Files, Path, StandardCopyOption}
 import java.nio.charset.StandardCharsets.UTF_8
 
 import com.sun.jna.{Native, NativeLibrary, Pointer}
@@ -45,7 +45,7 @@ private[the0] object Core:
       synchronized {
         if !loaded && failure == null then
           try load()
-          catch case e: (LinkageError | IOException | RuntimeException) => failure = e.getMessage
+          catch case e: (LinkageError | Exception) => failure = Option(e.getMessage).getOrElse(e.toString)
       }
       if failure != null then throw UnsatisfiedLinkError(failure)
 
@@ -65,16 +65,29 @@ private[the0] object Core:
 
   private def open(name: String, what: String): NativeLibrary =
     try NativeLibrary.getInstance(name)
-    catch case e: UnsatisfiedLinkError => throw UnsatisfiedLinkError(s"cannot load libthe0 ($what): ${e.getMessage}")
+    catch
+      case e: UnsatisfiedLinkError =>
+        // JNA's message goes on to list every place it searched (the whole classpath): its first line says why.
+        throw UnsatisfiedLinkError(s"cannot load libthe0 ($what): ${e.getMessage.linesIterator.nextOption.getOrElse("")}")
 
-  /** The copy packed in the jar, unpacked to a temporary file that is removed once it is mapped. */
+  /** The copy packed in the jar: used in place when the classpath is a directory, else copied to a
+    * temporary file (`java.io.tmpdir`) that is removed as soon as it is mapped.
+    */
   private def packed(): Option[NativeLibrary] =
-    val loader = classOf[Libthe0].getClassLoader
-    if loader.getResource("linux-x86-64/libthe0.so") == null then None
-    else
-      val file: File = Native.extractFromResourcePath("the0", loader)
-      try Some(open(file.getAbsolutePath, s"the copy packed in the SDK jar, unpacked to $file"))
-      finally file.delete()
+    Option(classOf[Libthe0].getClassLoader.getResource(PackedPath)).map { url =>
+      if url.getProtocol == "file" then open(Path.of(url.toURI).toString, s"the copy packed with the SDK, $url")
+      else
+        val copy = Files.createTempFile("libthe0-", ".so")
+        try
+          val in = url.openStream()
+          try Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING)
+          finally in.close()
+          open(copy.toString, s"the copy packed in the SDK jar, $url")
+        finally Files.delete(copy)
+    }
+
+  /** Where the jar carries the library: JNA's resource prefix for Linux on x86-64. */
+  private val PackedPath = "linux-x86-64/libthe0.so"
 
   /** `s` as a NUL-terminated UTF-8 C string; null stays NULL. `what` names it if it holds a NUL
     * character, which C text cannot carry.
