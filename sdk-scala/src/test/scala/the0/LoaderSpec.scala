@@ -56,3 +56,28 @@ class LoaderSpec extends AnyFunSuite:
     assert(out.exitCode == 3, out)
     assert(out.stdout.contains(s"$fake speaks the0 ABI 99, but this SDK was built for ABI 2"), out)
   }
+
+  test("packed libraries are unpacked where they can be mapped: not on a noexec mount") {
+    import java.nio.file.Path
+    import the0.internal.UnpackDir
+    val mountinfo = Seq(
+      "22 1 0:21 / / rw,relatime - overlay overlay rw",
+      "30 22 0:25 / /tmp rw,nosuid,nodev,noexec,relatime - tmpfs tmpfs rw",
+      "31 22 0:26 / /bot rw,nosuid,nodev,relatime - tmpfs tmpfs rw",
+      "32 30 0:27 / /tmp/my\\040dir rw,relatime - tmpfs tmpfs rw"
+    )
+    assert(UnpackDir.noexec(Path.of("/tmp"), mountinfo))
+    assert(UnpackDir.noexec(Path.of("/tmp/x/y"), mountinfo))
+    assert(!UnpackDir.noexec(Path.of("/bot"), mountinfo))
+    assert(!UnpackDir.noexec(Path.of("/tmpfoo"), mountinfo), "a path component, not a string prefix")
+    assert(!UnpackDir.noexec(Path.of("/tmp/my dir/lib"), mountinfo), "the deepest mount decides")
+    assert(!UnpackDir.noexec(Path.of("/opt"), mountinfo))
+  }
+
+  test("jna.tmpdir, when set, is where packed libraries are unpacked") {
+    val unpack = tempDir("unpack")
+    val out = runJvm("the0.bots.Probe", Seq("state-list"), env = Map("STATE_DIR" -> tempDir("state").toString),
+      props = Map("jna.tmpdir" -> unpack.toString, "jna.debug_load" -> "true"))
+    assert(out.exitCode == 0, out)
+    assert(out.stderr.contains(unpack.toString), "JNA unpacked its own library there")
+  }

@@ -13,7 +13,8 @@ import the0.*
   * Loading, at the first call: the library named by the system property `the0.library` (or the
   * environment variable `THE0_LIBRARY`), a path to a system copy; else the copy packed in the jar
   * under `linux-x86-64/`; else JNA's search for `the0` (`jna.library.path`, the system's
-  * library path). Its ABI version must be [[AbiVersion]], or every call fails with an
+  * library path). Libraries packed in jars are unpacked where they can be mapped: [[UnpackDir]].
+  * Its ABI version must be [[AbiVersion]], or every call fails with an
   * [[UnsatisfiedLinkError]] that says which library answered what.
   */
 private[the0] object Core:
@@ -50,10 +51,11 @@ private[the0] object Core:
       if failure != null then throw UnsatisfiedLinkError(failure)
 
   private def load(): Unit =
+    val unpackDir = UnpackDir.choose() // before JNA unpacks its own library
     val override_ = Option(System.getProperty("the0.library")).orElse(Option(System.getenv("THE0_LIBRARY")))
     val library = override_ match
       case Some(path) => open(path, s"$path (from the0.library / THE0_LIBRARY)")
-      case None => packed().getOrElse(open("the0", "the0 on the system library path"))
+      case None => packed(unpackDir).getOrElse(open("the0", "the0 on the system library path"))
     val version = library.getFunction("the0_abi_version").invokeInt(Array.empty[AnyRef])
     if version != AbiVersion then
       throw UnsatisfiedLinkError(
@@ -71,13 +73,13 @@ private[the0] object Core:
         throw UnsatisfiedLinkError(s"cannot load libthe0 ($what): ${e.getMessage.linesIterator.nextOption.getOrElse("")}")
 
   /** The copy packed in the jar: used in place when the classpath is a directory, else copied to a
-    * temporary file (`java.io.tmpdir`) that is removed as soon as it is mapped.
+    * temporary file in `unpackDir` (see [[UnpackDir]]) that is removed as soon as it is mapped.
     */
-  private def packed(): Option[NativeLibrary] =
+  private def packed(unpackDir: Option[Path]): Option[NativeLibrary] =
     Option(classOf[Libthe0].getClassLoader.getResource(PackedPath)).map { url =>
       if url.getProtocol == "file" then open(Path.of(url.toURI).toString, s"the copy packed with the SDK, $url")
       else
-        val copy = Files.createTempFile("libthe0-", ".so")
+        val copy = unpackDir.fold(Files.createTempFile("libthe0-", ".so"))(Files.createTempFile(_, "libthe0-", ".so"))
         try
           val in = url.openStream()
           try Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING)
