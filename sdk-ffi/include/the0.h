@@ -209,6 +209,12 @@ enum The0Env
      * Query calls: mode detection, server settings, worker count, config and params.
      */
     THE0_ENV_QUERY = 3,
+    /**
+     * State reads (`get`, `exists`, `list`): the state directory only — a subset of
+     * [`Scope::State`] for hosts where each variable read costs (a snapshot of `State` also
+     * suits them).
+     */
+    THE0_ENV_STATE_READ = 4,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -274,7 +280,8 @@ void the0_bytes_free(void *ptr);
 
 /**
  * Writes the names of the environment variables the exports of `scope` read, as a JSON array of
- * strings, to `*out_json`. `scope` is `THE0_ENV_STATE` (the0_state_*), `THE0_ENV_INPUT`
+ * strings, to `*out_json`. `scope` is `THE0_ENV_STATE` (the0_state_*), `THE0_ENV_STATE_READ`
+ * (the0_state_get, _exists, _list only: fewer names to read), `THE0_ENV_INPUT`
  * (the0_input_parse, _success, _error, _result), `THE0_ENV_QUERY` (the0_query_start, _config,
  * _params, _is_query_mode) or `THE0_ENV_ALL` (every name: a snapshot of these suits every
  * export). Ask once when the binding loads; the list does not change while the library runs.
@@ -643,7 +650,7 @@ int32_t the0_state_set_unserializable(const char *env_json, const char *key, con
 /**
  * Writes the JSON text stored under `key` to `*out_json`.
  *
- * Reads `STATE_DIR` from `env_json` (`THE0_ENV_STATE`).
+ * Reads `STATE_DIR` from `env_json` (`THE0_ENV_STATE_READ`, or `THE0_ENV_STATE`).
  *
  * `*out_json` receives a new NUL-terminated UTF-8 string owned by the caller (free it with
  * `the0_bytes_free`), or NULL when the status is not `THE0_STATUS_OK`.
@@ -661,7 +668,7 @@ int32_t the0_state_get(const char *env_json, const char *key, char **out_json);
 /**
  * Writes 1 to `*out_exists` when `key` has a value, else 0.
  *
- * Reads `STATE_DIR` from `env_json` (`THE0_ENV_STATE`).
+ * Reads `STATE_DIR` from `env_json` (`THE0_ENV_STATE_READ`, or `THE0_ENV_STATE`).
  *
  * Returns `THE0_STATUS_OK`; `THE0_STATUS_INVALID_KEY`; `THE0_STATUS_IO`;
  * `THE0_STATUS_INVALID_ARGUMENT` for a NULL or non-UTF-8 argument; `THE0_STATUS_PANIC`.
@@ -689,7 +696,7 @@ int32_t the0_state_delete(const char *env_json, const char *key, int32_t *out_ex
  * Writes every key that has a value, sorted, as a JSON array of strings to `*out_json`
  * (`[]` when the state directory does not exist yet).
  *
- * Reads `STATE_DIR` from `env_json` (`THE0_ENV_STATE`).
+ * Reads `STATE_DIR` from `env_json` (`THE0_ENV_STATE_READ`, or `THE0_ENV_STATE`).
  *
  * `*out_json` receives a new NUL-terminated UTF-8 string owned by the caller (free it with
  * `the0_bytes_free`), or NULL when the status is not `THE0_STATUS_OK`.

@@ -17,7 +17,8 @@ use crate::buffer::TextOut;
 use crate::status::call;
 
 /// Writes the names of the environment variables the exports of `scope` read, as a JSON array of
-/// strings, to `*out_json`. `scope` is `THE0_ENV_STATE` (the0_state_*), `THE0_ENV_INPUT`
+/// strings, to `*out_json`. `scope` is `THE0_ENV_STATE` (the0_state_*), `THE0_ENV_STATE_READ`
+/// (the0_state_get, _exists, _list only: fewer names to read), `THE0_ENV_INPUT`
 /// (the0_input_parse, _success, _error, _result), `THE0_ENV_QUERY` (the0_query_start, _config,
 /// _params, _is_query_mode) or `THE0_ENV_ALL` (every name: a snapshot of these suits every
 /// export). Ask once when the binding loads; the list does not change while the library runs.

@@ -81,7 +81,7 @@ pub unsafe extern "C" fn the0_state_set_unserializable(
 
 /// Writes the JSON text stored under `key` to `*out_json`.
 ///
-/// Reads `STATE_DIR` from `env_json` (`THE0_ENV_STATE`).
+/// Reads `STATE_DIR` from `env_json` (`THE0_ENV_STATE_READ`, or `THE0_ENV_STATE`).
 ///
 /// `*out_json` receives a new NUL-terminated UTF-8 string owned by the caller (free it with
 /// `the0_bytes_free`), or NULL when the status is not `THE0_STATUS_OK`.
@@ -118,7 +118,7 @@ pub unsafe extern "C" fn the0_state_get(
 
 /// Writes 1 to `*out_exists` when `key` has a value, else 0.
 ///
-/// Reads `STATE_DIR` from `env_json` (`THE0_ENV_STATE`).
+/// Reads `STATE_DIR` from `env_json` (`THE0_ENV_STATE_READ`, or `THE0_ENV_STATE`).
 ///
 /// Returns `THE0_STATUS_OK`; `THE0_STATUS_INVALID_KEY`; `THE0_STATUS_IO`;
 /// `THE0_STATUS_INVALID_ARGUMENT` for a NULL or non-UTF-8 argument; `THE0_STATUS_PANIC`.
@@ -178,7 +178,7 @@ pub unsafe extern "C" fn the0_state_delete(
 /// Writes every key that has a value, sorted, as a JSON array of strings to `*out_json`
 /// (`[]` when the state directory does not exist yet).
 ///
-/// Reads `STATE_DIR` from `env_json` (`THE0_ENV_STATE`).
+/// Reads `STATE_DIR` from `env_json` (`THE0_ENV_STATE_READ`, or `THE0_ENV_STATE`).
 ///
 /// `*out_json` receives a new NUL-terminated UTF-8 string owned by the caller (free it with
 /// `the0_bytes_free`), or NULL when the status is not `THE0_STATUS_OK`.

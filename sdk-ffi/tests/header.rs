@@ -46,7 +46,10 @@ fn header_carries_the_cores_status_and_mode_tables() {
         assert!(header.contains(&line), "the header lacks `{line}`");
     }
     for scope in Scope::ALL_SCOPES {
-        let name = format!("{scope:?}").to_uppercase();
+        let name = match scope {
+            Scope::StateRead => "STATE_READ".to_owned(),
+            other => format!("{other:?}").to_uppercase(),
+        };
         let line = format!("THE0_ENV_{name} = {},", scope as i32);
         assert!(header.contains(&line), "the header lacks `{line}`");
     }

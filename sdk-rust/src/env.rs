@@ -46,7 +46,12 @@ pub const THE0_QUERY_MAX_IN_FLIGHT: &str = "THE0_QUERY_MAX_IN_FLIGHT";
 /// Number of threads a host runs handlers on in server mode (default: the host's own).
 pub const THE0_QUERY_WORKERS: &str = "THE0_QUERY_WORKERS";
 
-/// Default of [`STATE_DIR`].
+/// The value of [`BOT_TYPE`] that makes a bot realtime (a long-running bot whose queries are
+/// served over HTTP).
+pub const REALTIME: &str = "realtime";
+/// The folder of the key-value state files inside a bot's state volume.
+pub const STATE_DIR_NAME: &str = ".the0-state";
+/// Default of [`STATE_DIR`]: [`STATE_DIR_NAME`] in the state volume `/state`.
 pub const DEFAULT_STATE_DIR: &str = "/state/.the0-state";
 /// Default of [`CODE_MOUNT_DIR`].
 pub const DEFAULT_CODE_MOUNT_DIR: &str = "bot";
@@ -70,9 +75,14 @@ pub enum Scope {
     Input = 2,
     /// Query calls: mode detection, server settings, worker count, config and params.
     Query = 3,
+    /// State reads (`get`, `exists`, `list`): the state directory only — a subset of
+    /// [`Scope::State`] for hosts where each variable read costs (a snapshot of `State` also
+    /// suits them).
+    StateRead = 4,
 }
 
 const STATE_NAMES: &[&str] = &[STATE_DIR, QUERY_PATH];
+const STATE_READ_NAMES: &[&str] = &[STATE_DIR];
 const INPUT_NAMES: &[&str] = &[BOT_ID, BOT_CONFIG, CODE_MOUNT_DIR];
 const QUERY_NAMES: &[&str] = &[
     QUERY_PATH,
@@ -108,7 +118,13 @@ const ALL_NAMES: &[&str] = &[
 
 impl Scope {
     /// Every scope, in code order.
-    pub const ALL_SCOPES: [Scope; 4] = [Scope::All, Scope::State, Scope::Input, Scope::Query];
+    pub const ALL_SCOPES: [Scope; 5] = [
+        Scope::All,
+        Scope::State,
+        Scope::Input,
+        Scope::Query,
+        Scope::StateRead,
+    ];
 
     /// The scope with this numeric code, if any.
     pub fn from_code(code: i32) -> Option<Scope> {
@@ -122,6 +138,7 @@ impl Scope {
             Scope::State => STATE_NAMES,
             Scope::Input => INPUT_NAMES,
             Scope::Query => QUERY_NAMES,
+            Scope::StateRead => STATE_READ_NAMES,
         }
     }
 }
@@ -225,7 +242,7 @@ impl Env {
 
     /// Whether `BOT_TYPE` is `realtime`.
     pub fn is_realtime(&self) -> Result<bool> {
-        Ok(self.var(BOT_TYPE)?.is_some_and(|t| t == "realtime"))
+        Ok(is_realtime_type(self.var(BOT_TYPE)?.as_deref()))
     }
 
     /// The bot-mode result file: `/<CODE_MOUNT_DIR>/result.json`.
@@ -246,6 +263,17 @@ impl Env {
     }
 }
 
+/// A snapshot of every name, set to `pairs` and unset otherwise: the environment of unit tests.
+#[cfg(test)]
+pub(crate) fn snapshot_of(pairs: &[(&str, &str)]) -> Env {
+    Env::capture(Scope::All, |name| {
+        pairs
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| (*v).to_owned())
+    })
+}
+
 /// The process environment's value of `name` when it is set and not empty (see
 /// [`Env::non_empty`]).
 pub fn non_empty(name: &str) -> Option<String> {
@@ -256,6 +284,17 @@ pub fn non_empty(name: &str) -> Option<String> {
 /// empty (see [`Env::parse_or`]).
 pub fn parse_or<T: std::str::FromStr>(name: &str, default: T) -> Result<T> {
     Env::Native.parse_or(name, default)
+}
+
+/// Whether a `BOT_TYPE` value makes a bot realtime (exactly `realtime`, as upstream).
+pub fn is_realtime_type(bot_type: Option<&str>) -> bool {
+    bot_type == Some(REALTIME)
+}
+
+/// The state directory inside a state volume (`/state` gives `/state/.the0-state`), where the
+/// agent points `STATE_DIR` when it is not set.
+pub fn state_dir_in(state_volume: &std::path::Path) -> PathBuf {
+    state_volume.join(STATE_DIR_NAME)
 }
 
 /// Whether the process environment's `BOT_TYPE` is `realtime`.
@@ -289,7 +328,13 @@ mod tests {
         for (i, scope) in Scope::ALL_SCOPES.iter().enumerate() {
             assert_eq!(Scope::from_code(i as i32), Some(*scope));
         }
-        assert_eq!(Scope::from_code(4), None);
+        assert_eq!(Scope::from_code(5), None);
+        assert!(
+            Scope::StateRead
+                .names()
+                .iter()
+                .all(|n| Scope::State.names().contains(n))
+        );
     }
 
     #[test]
@@ -321,6 +366,16 @@ mod tests {
             "the environment snapshot: the value of STATE_DIR must be a string or null"
         );
         assert_eq!(Env::from_json("{").unwrap_err().status(), Status::InvalidJson);
+    }
+
+    #[test]
+    fn realtime_and_the_state_volume() {
+        assert!(is_realtime_type(Some("realtime")));
+        assert!(!is_realtime_type(Some("Realtime")) && !is_realtime_type(None));
+        assert_eq!(
+            state_dir_in(std::path::Path::new("/state")),
+            PathBuf::from(DEFAULT_STATE_DIR)
+        );
     }
 
     #[test]

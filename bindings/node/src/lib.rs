@@ -116,14 +116,14 @@ pub fn state_set_unserializable(
 /// The JSON text stored under `key`, or `null` when the key has no value.
 #[napi]
 pub fn state_get(env: Env, process_env: Object, key: String) -> Result<Option<String>, Code> {
-    let view = snapshot(&process_env, Scope::State)?;
+    let view = snapshot(&process_env, Scope::StateRead)?;
     host_of(&env)?.state_get(&view, &key).map_err(thrown)
 }
 
 /// Whether `key` has a value.
 #[napi]
 pub fn state_exists(env: Env, process_env: Object, key: String) -> Result<bool, Code> {
-    let view = snapshot(&process_env, Scope::State)?;
+    let view = snapshot(&process_env, Scope::StateRead)?;
     host_of(&env)?.state_exists(&view, &key).map_err(thrown)
 }
 
@@ -137,7 +137,7 @@ pub fn state_delete(env: Env, process_env: Object, key: String) -> Result<bool, 
 /// Every key with a value, sorted.
 #[napi]
 pub fn state_list(env: Env, process_env: Object) -> Result<Vec<String>, Code> {
-    let view = snapshot(&process_env, Scope::State)?;
+    let view = snapshot(&process_env, Scope::StateRead)?;
     host_of(&env)?.state_list(&view).map_err(thrown)
 }
 

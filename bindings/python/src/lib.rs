@@ -73,7 +73,17 @@ impl<T> OrRaise<T> for the0_sdk::Result<T> {
 // Conversions
 
 /// Python's view of the names of `scope`, from the mapping the skin passes (`os.environ`).
+///
+/// `os.environ` keeps its values as bytes in a dict (`_data`); reading that dict directly skips
+/// the mapping's Python-level `__getitem__` (a third of a state read's time). Any other mapping
+/// (a test's replacement dict) is read through the mapping protocol.
 fn snapshot(environ: &Bound<'_, PyAny>, scope: Scope) -> PyResult<Env> {
+    if let Ok(data) = environ.getattr(pyo3::intern!(environ.py(), "_data"))
+        && let Ok(data) = data.cast::<PyDict>()
+        && let Some(env) = from_environ_data(data, scope)?
+    {
+        return Ok(env);
+    }
     let mut failure = None;
     let env = Env::capture(scope, |name| match environ.get_item(name) {
         Ok(value) => value.extract::<String>().map_err(|e| failure = Some(e)).ok(),
@@ -84,6 +94,24 @@ fn snapshot(environ: &Bound<'_, PyAny>, scope: Scope) -> PyResult<Env> {
         }
     });
     failure.map_or(Ok(env), Err)
+}
+
+/// A snapshot from `os.environ._data` (bytes to bytes), or `None` when a value is not UTF-8 (then
+/// the mapping protocol decodes it as Python does).
+fn from_environ_data(data: &Bound<'_, PyDict>, scope: Scope) -> PyResult<Option<Env>> {
+    let py = data.py();
+    let mut pairs = Vec::with_capacity(scope.names().len());
+    for name in scope.names() {
+        let value = match data.get_item(pyo3::types::PyBytes::new(py, name.as_bytes()))? {
+            None => None,
+            Some(bytes) => match std::str::from_utf8(bytes.cast::<pyo3::types::PyBytes>()?.as_bytes()) {
+                Ok(text) => Some(text.to_owned()),
+                Err(_) => return Ok(None),
+            },
+        };
+        pairs.push(((*name).to_owned(), value));
+    }
+    Ok(Some(Env::Snapshot(pairs)))
 }
 
 /// Builds the Python object of a JSON value (dict, list, str, int, float, bool, None).
@@ -154,14 +182,14 @@ fn state_set_unserializable(
 /// The JSON text stored under `key`, or `None`.
 #[pyfunction]
 fn state_get(py: Python<'_>, environ: &Bound<'_, PyAny>, key: &str) -> PyResult<Option<String>> {
-    let env = snapshot(environ, Scope::State)?;
+    let env = snapshot(environ, Scope::StateRead)?;
     py.detach(|| Host::process().state_get(&env, key)).or_raise(py)
 }
 
 /// Whether `key` has a value.
 #[pyfunction]
 fn state_exists(py: Python<'_>, environ: &Bound<'_, PyAny>, key: &str) -> PyResult<bool> {
-    let env = snapshot(environ, Scope::State)?;
+    let env = snapshot(environ, Scope::StateRead)?;
     py.detach(|| Host::process().state_exists(&env, key)).or_raise(py)
 }
 
@@ -175,7 +203,7 @@ fn state_delete(py: Python<'_>, environ: &Bound<'_, PyAny>, key: &str) -> PyResu
 /// Every key, sorted.
 #[pyfunction]
 fn state_list(py: Python<'_>, environ: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
-    let env = snapshot(environ, Scope::State)?;
+    let env = snapshot(environ, Scope::StateRead)?;
     py.detach(|| Host::process().state_list(&env)).or_raise(py)
 }
 

@@ -532,6 +532,8 @@ static void test_env_snapshots(void) {
     char *json = SENTINEL;
     CHECK_STATUS(THE0_STATUS_OK, the0_env_names(THE0_ENV_STATE, &json));
     CHECK_OWNED_TEXT("[\"STATE_DIR\",\"QUERY_PATH\"]", json);
+    CHECK_STATUS(THE0_STATUS_OK, the0_env_names(THE0_ENV_STATE_READ, &json));
+    CHECK_OWNED_TEXT("[\"STATE_DIR\"]", json);
     CHECK_STATUS(THE0_STATUS_OK, the0_env_names(THE0_ENV_INPUT, &json));
     CHECK_OWNED_TEXT("[\"BOT_ID\",\"BOT_CONFIG\",\"CODE_MOUNT_DIR\"]", json);
     CHECK_STATUS(THE0_STATUS_OK, the0_env_names(THE0_ENV_QUERY, &json));

@@ -11,14 +11,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::error::Status;
 
-fn snapshot(pairs: &[(&str, &str)]) -> Env {
-    Env::capture(Scope::All, |name| {
-        pairs
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| (*v).to_owned())
-    })
-}
+use crate::env::snapshot_of as snapshot;
 
 fn read_json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()

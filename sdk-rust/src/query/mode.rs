@@ -160,3 +160,90 @@ where
     }
     Ok(value)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::snapshot_of as env;
+    use crate::error::Status;
+
+    #[test]
+    fn query_path_wins_then_realtime_then_info() {
+        let plan = Plan::from_env(&env(&[
+            ("QUERY_PATH", "/q"),
+            ("QUERY_PARAMS", "{}"),
+            ("BOT_TYPE", "realtime"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            plan,
+            Plan::Ephemeral {
+                path: "/q".into(),
+                params: Some("{}".into())
+            }
+        );
+        assert_eq!(plan.mode(), Mode::Ephemeral);
+        for pairs in [
+            vec![],
+            vec![("BOT_TYPE", "scheduled")],
+            vec![("QUERY_PATH", "")],
+            vec![("BOT_TYPE", "Realtime")],
+        ] {
+            assert_eq!(Plan::from_env(&env(&pairs)).unwrap(), Plan::Info, "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn server_listens_on_the_socket_first_then_tcp() {
+        let socket = Plan::from_env(&env(&[
+            ("BOT_TYPE", "realtime"),
+            ("THE0_QUERY_SOCKET", "/run/q.sock"),
+            ("THE0_QUERY_PORT", "http"),
+        ]))
+        .unwrap();
+        assert_eq!(socket, Plan::Server(Listen::Unix(PathBuf::from("/run/q.sock"))));
+        let tcp = Plan::from_env(&env(&[("BOT_TYPE", "realtime")])).unwrap();
+        assert_eq!(
+            tcp,
+            Plan::Server(Listen::Tcp(SocketAddr::from(([0, 0, 0, 0], 9476))))
+        );
+        let v6 = Plan::from_env(&env(&[
+            ("BOT_TYPE", "realtime"),
+            ("THE0_QUERY_HOST", "::1"),
+            ("THE0_QUERY_PORT", "0"),
+        ]))
+        .unwrap();
+        assert_eq!(v6, Plan::Server(Listen::Tcp("[::1]:0".parse().unwrap())));
+        let bad = Plan::from_env(&env(&[("BOT_TYPE", "realtime"), ("THE0_QUERY_PORT", "70000")]));
+        assert_eq!(bad.unwrap_err().status(), Status::InvalidArgument);
+    }
+
+    #[test]
+    fn settings_defaults_values_and_zeroes() {
+        assert_eq!(Settings::read(&env(&[])).unwrap(), Settings::default());
+        let set = Settings::read(&env(&[
+            ("THE0_QUERY_TIMEOUT_MS", "250"),
+            ("THE0_QUERY_MAX_BODY_BYTES", "10"),
+            ("THE0_QUERY_MAX_IN_FLIGHT", "3"),
+            ("THE0_QUERY_RESULT_FILE", "/tmp/r.json"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            set,
+            Settings {
+                timeout: Duration::from_millis(250),
+                max_body_bytes: 10,
+                max_in_flight: 3,
+                result_file: PathBuf::from("/tmp/r.json"),
+            }
+        );
+        for name in [
+            "THE0_QUERY_TIMEOUT_MS",
+            "THE0_QUERY_MAX_BODY_BYTES",
+            "THE0_QUERY_MAX_IN_FLIGHT",
+        ] {
+            let err = Settings::read(&env(&[(name, "0")])).unwrap_err();
+            assert_eq!(err.to_string(), format!("{name} must be at least 1"));
+        }
+    }
+}

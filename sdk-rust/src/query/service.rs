@@ -339,3 +339,104 @@ fn timed_out(file: &Path, path: &str, timeout: Duration, exit_now: bool) -> Fini
     }
     finished
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WAIT: Duration = Duration::from_secs(10);
+
+    fn settings(result_file: &Path) -> Settings {
+        Settings {
+            result_file: result_file.to_owned(),
+            ..Settings::default()
+        }
+    }
+
+    fn body(path: &Path) -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_path_the_core_answers_never_reaches_the_host() {
+        let dir = tempfile::tempdir().unwrap();
+        let result = dir.path().join("r.json");
+        let plan = Plan::Ephemeral {
+            path: "/health".into(),
+            params: None,
+        };
+        let service =
+            Service::start(Arc::default(), plan, settings(&result), StartOptions::default()).unwrap();
+        assert_eq!(service.mode(), Mode::Ephemeral);
+        assert_eq!(service.next(WAIT), Next::Done);
+        assert_eq!(service.finish(), Finished::new(0));
+        assert_eq!(service.finish(), Finished::new(0), "finish is idempotent");
+        assert_eq!(
+            body(&result),
+            serde_json::json!({"status": "ok", "data": {"status": "ok"}})
+        );
+    }
+
+    #[test]
+    fn bad_params_are_a_400_answer_and_exit_code_1() {
+        let dir = tempfile::tempdir().unwrap();
+        let result = dir.path().join("r.json");
+        let registry = Arc::new(Registry::default());
+        registry.register("/p").unwrap();
+        let plan = Plan::Ephemeral {
+            path: "/p".into(),
+            params: Some("[1]".into()),
+        };
+        let service = Service::start(registry, plan, settings(&result), StartOptions::default()).unwrap();
+        assert_eq!(service.next(WAIT), Next::Done);
+        assert_eq!(service.finish().exit_code, 1);
+        assert_eq!(
+            body(&result),
+            serde_json::json!({"status": "error", "error": "QUERY_PARAMS must be a JSON object, got an array"})
+        );
+    }
+
+    #[test]
+    fn a_unix_socket_server_reports_where_it_listens_and_removes_its_socket() {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("run/q.sock");
+        let plan = Plan::Server(Listen::Unix(socket.clone()));
+        let service = Service::start(
+            Arc::default(),
+            plan,
+            settings(&dir.path().join("unused")),
+            StartOptions::default(),
+        )
+        .unwrap();
+        assert_eq!((service.mode(), service.local_addr()), (Mode::Server, None));
+        let line: serde_json::Value = serde_json::from_str(&service.started_lines()[0]).unwrap();
+        assert_eq!(
+            line["message"],
+            format!("Query server started on unix:{}", socket.display())
+        );
+        assert!(socket.exists());
+        service.stop();
+        assert_eq!(service.next(WAIT), Next::Done);
+        assert_eq!(service.finish(), Finished::new(0));
+        assert!(!socket.exists(), "the socket file is removed");
+    }
+
+    #[test]
+    fn dropping_a_running_server_stops_it() {
+        let plan = Plan::Server(Listen::Tcp("127.0.0.1:0".parse().unwrap()));
+        let service =
+            Service::start(Arc::default(), plan, Settings::default(), StartOptions::default()).unwrap();
+        let addr = service.local_addr().expect("a TCP address");
+        assert_ne!(addr.port(), 0, "port 0 is read back as the bound port");
+        drop(service);
+        // The listener closes once the server thread has stopped: connecting eventually fails.
+        let refused = (0..200).any(|_| {
+            let gone = std::net::TcpStream::connect(addr).is_err();
+            if !gone {
+                thread::sleep(Duration::from_millis(25));
+            }
+            gone
+        });
+        assert!(refused, "the server still listens on {addr}");
+    }
+}

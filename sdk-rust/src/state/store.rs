@@ -54,14 +54,14 @@ impl Store {
 
     /// Stores `json` (JSON text from any language) under `key`.
     pub fn set_json(&self, key: &str, json: &str) -> Result<()> {
-        self.check_writable("set", key)?;
+        self.check_writable("set", Some(key))?;
         let canonical = json::canonicalize(&format!("value for state key {}", crate::quote(key)), json)?;
         self.write(key, &canonical)
     }
 
     /// Stores a serializable Rust value under `key`.
     pub fn set<T: serde::Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<()> {
-        self.check_writable("set", key)?;
+        self.check_writable("set", Some(key))?;
         let bytes = serde_json::to_vec(value).map_err(|source| unserializable(key, source))?;
         self.write(key, &bytes)
     }
@@ -69,7 +69,7 @@ impl Store {
     /// The error of a `set` whose value the host language could not turn into JSON (`detail`
     /// says why): a read-only process or a bad key is reported first, as for any `set`.
     pub fn unserializable_value(&self, key: &str, detail: &str) -> Error {
-        match self.check_writable("set", key) {
+        match self.check_writable("set", Some(key)) {
             Err(e) => e,
             Ok(()) => unserializable(key, serde::ser::Error::custom(detail)),
         }
@@ -118,7 +118,7 @@ impl Store {
 
     /// Removes `key`; returns whether it had a value.
     pub fn delete(&self, key: &str) -> Result<bool> {
-        self.check_writable("delete", key)?;
+        self.check_writable("delete", Some(key))?;
         let path = self.path_of(key);
         match fs::remove_file(&path) {
             Ok(()) => Ok(true),
@@ -155,7 +155,7 @@ impl Store {
 
     /// Removes every key. Files that are not keys are left alone.
     pub fn clear(&self) -> Result<()> {
-        self.check_writable("clear", "")?;
+        self.check_writable("clear", None)?;
         for key in self.list()? {
             let path = self.path_of(&key);
             match fs::remove_file(&path) {
@@ -183,20 +183,16 @@ impl Store {
         write_atomic(&path, bytes).map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
     }
 
-    /// The read-only guard, then the key rules. `clear` passes an empty key: it has none to check.
-    fn check_writable(&self, operation: &str, key: &str) -> Result<()> {
+    /// The read-only guard, then the key rules (`clear` has no key).
+    fn check_writable(&self, operation: &str, key: Option<&str>) -> Result<()> {
         if self.read_only {
-            let operation = if key.is_empty() {
-                format!("{operation}()")
-            } else {
-                format!("{operation}({})", crate::quote(key))
+            let operation = match key {
+                None => format!("{operation}()"),
+                Some(key) => format!("{operation}({})", crate::quote(key)),
             };
             return Err(Error::ReadOnly { operation });
         }
-        if operation == "clear" {
-            return Ok(());
-        }
-        validate_key(key)
+        key.map_or(Ok(()), validate_key)
     }
 
     fn corrupt(&self, key: &str, source: serde_json::Error) -> Error {

@@ -16,7 +16,8 @@ macro_rules! example_bots {
     };
 }
 
-/// The SMA-crossover twins (examples/rust-sma-crossover, examples/python-sma-crossover) share
+/// The SMA-crossover twins (examples/rust-sma-crossover, examples/python-sma-crossover,
+/// examples/csharp-sma-crossover: runtime dotnet8) share
 /// their configuration, state and queries; an entry names the folder.
 const SMA_CROSSOVER: ExampleBot = ExampleBot {
     dir: "",
@@ -31,6 +32,7 @@ const SMA_CROSSOVER: ExampleBot = ExampleBot {
 example_bots! {
     rust_sma_crossover: ExampleBot { dir: "rust-sma-crossover", ..SMA_CROSSOVER },
     python_sma_crossover: ExampleBot { dir: "python-sma-crossover", ..SMA_CROSSOVER },
+    csharp_sma_crossover: ExampleBot { dir: "csharp-sma-crossover", ..SMA_CROSSOVER },
     typescript_price_alerts: ExampleBot {
         dir: "typescript-price-alerts",
         config: r#"{"symbol": "ETH/USD", "update_interval_ms": 100, "alert_threshold": 0.1}"#,
