@@ -14,7 +14,7 @@ bot_dir=$1 stage=$2
 
 the0_java_tools
 images_step "mvn install (sdk-scala, tests skipped) and mvn package ($bot_dir)"
-the0_mvn "$REPO_ROOT/sdk-scala" sdk -DskipTests install >&2
+the0_mvn "$REPO_ROOT/sdk-scala" sdk -q -DskipTests install >&2
 build=$(mktemp -d "${TMPDIR:-/tmp}/the0-scala3.XXXXXX")
 trap 'rm -rf "$build"' EXIT
 (cd "$bot_dir" && mvn -B -ntp -q -Dstyle.color=never -Dmaven.repo.local="$CACHE/m2" \

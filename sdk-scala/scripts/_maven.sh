@@ -25,6 +25,6 @@ the0_java_tools() {
 the0_mvn() {
     local dir=$1 name=$2
     shift 2
-    (cd "$dir" && mvn -B -ntp -q -Dstyle.color=never -Dmaven.repo.local="$CACHE/m2" \
+    (cd "$dir" && mvn -B -ntp -Dstyle.color=never -Dmaven.repo.local="$CACHE/m2" \
         -Dthe0.build.directory="$SCALA_CACHE/$name" "$@")
 }

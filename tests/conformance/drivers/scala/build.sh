@@ -13,11 +13,12 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/../../../../sdk-scala/scripts/_maven.sh"
 the0_java_tools
 
-the0_mvn "$ROOT/sdk-scala" sdk -DskipTests install >&2
-the0_mvn "$here" driver package >&2
+the0_mvn "$ROOT/sdk-scala" sdk -q -DskipTests install >&2
+the0_mvn "$here" driver -q package >&2
 
 out="$SCALA_CACHE/driver"
 classpath="$out/the0-conformance-driver-0.4.0.jar:$(cat "$out/classpath.txt")"
+echo "$classpath" >"$out/driver.classpath" # for the benchmark, which runs the JVM with its own flags
 launcher="$out/the0-driver-scala"
 archive="$out/driver.jsa"
 flags="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xlog:disable -Xlog:all=warning:stderr"
