@@ -47,11 +47,7 @@ object Input:
 
   /** Writes the JSON text `json` as it is to the result file. */
   def resultRaw(json: String): Unit =
-    Core.ensureLoaded()
-    val lines = new Array[Long](1)
-    val status = Libthe0.the0_input_result(env(), Core.cText(json, "the result"), lines)
-    Streams.err(Core.take(lines(0)))
-    Core.check(status)
+    writeResult((env, lines) => Libthe0.the0_input_result(env, Core.cText(json, "the result"), lines))
 
   /** Prints one metric line on stdout: `{"_metric":metricType,<fields of json>,"timestamp":...}`.
     * `json` is JSON text; a value that is not an object is kept under `"data"`.
@@ -99,18 +95,22 @@ object Input:
     Streams.err(Core.take(line(0)))
 
   private def writeSuccess(message: String, data: String): Unit =
-    Core.ensureLoaded()
-    val lines = new Array[Long](1)
-    val status = Libthe0.the0_input_success(env(), Core.cText(message, "the message"), Core.cText(data, "the result data"), lines)
-    Streams.err(Core.take(lines(0)))
-    Core.check(status)
+    writeResult((env, lines) =>
+      Libthe0.the0_input_success(env, Core.cText(message, "the message"), Core.cText(data, "the result data"), lines))
 
   private def writeErrorAndExit(message: String, data: String): Nothing =
+    writeResult((env, lines) =>
+      Libthe0.the0_input_error(env, Core.cText(message, "the message"), Core.cText(data, "the result data"), lines))
+    sys.exit(1)
+
+  /** Runs a result-file call (`env_json`, `out_stderr` → status): prints the lines it hands back
+    * (a file that cannot be written is reported, not thrown), then throws for its status.
+    */
+  private def writeResult(call: (Array[Byte], Array[Long]) => Int): Unit =
     Core.ensureLoaded()
     val lines = new Array[Long](1)
-    val status = Libthe0.the0_input_error(env(), Core.cText(message, "the message"), Core.cText(data, "the result data"), lines)
+    val status = call(env(), lines)
     Streams.err(Core.take(lines(0)))
     Core.check(status)
-    sys.exit(1)
 
   private def env(): Array[Byte] = HostEnv.snapshot(Scope.Input)
