@@ -29,7 +29,7 @@ BINDING_CRATES := --exclude the0-python --exclude the0-node
 # The image tests need a Docker engine and the images: `make test-images` runs them.
 E2E_CRATES := --exclude the0-e2e
 
-.PHONY: help run agent images test deps bench lint test-rust test-agent-static test-ffi test-node test-python test-csharp test-haskell dist-haskell test-conformance test-images bench-rust bench-node bench-python bench-csharp bench-haskell bench-images build
+.PHONY: help run agent images test deps bench lint test-rust test-agent-static test-ffi test-node test-python test-csharp test-haskell dist-haskell test-scala test-conformance test-images bench-rust bench-node bench-python bench-csharp bench-haskell bench-scala bench-images build
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -50,7 +50,7 @@ agent:
 images: agent
 	scripts/dockerd.sh with images/build.sh $(AGENT_BIN)
 
-test: lint deps test-rust agent test-agent-static test-ffi test-node test-python test-csharp test-haskell test-conformance test-images
+test: lint deps test-rust agent test-agent-static test-ffi test-node test-python test-csharp test-haskell test-scala test-conformance test-images
 
 # The agent's integration tests once more, on the static binary that ships in images.
 test-agent-static: agent
@@ -71,6 +71,11 @@ test-rust:
 # example bot, the conformance suite on both runtimes, the NuGet package installed from a scratch feed.
 test-csharp:
 	sdk-csharp/scripts/test.sh
+
+# Scala SDK: mvn install (libthe0 in the jar, ScalaTest under Surefire), the jar installed outside
+# the clone under an upstream-style bot, the example bot, the conformance suite on the Scala driver.
+test-scala:
+	sdk-scala/scripts/test.sh
 
 # The images end to end (tests/e2e): images under a private tag, every example bot in the
 # universal image with MinIO, on a Docker engine started when none answers.
@@ -101,10 +106,10 @@ dist-haskell:
 	sdk-haskell/scripts/sdist-check.sh
 
 # State written by each SDK's driver is read back by every other's.
-test-conformance: test-ffi test-node test-python test-csharp test-haskell
+test-conformance: test-ffi test-node test-python test-csharp test-haskell test-scala
 	tests/conformance/scripts/cross-read.sh
 
-bench: bench-rust bench-node bench-python bench-csharp bench-haskell bench-images
+bench: bench-rust bench-node bench-python bench-csharp bench-haskell bench-scala bench-images
 
 bench-rust: deps agent
 	cargo bench -p the0-sdk --bench state -- --noplot
@@ -124,6 +129,9 @@ bench-csharp:
 
 bench-haskell:
 	sdk-haskell/scripts/bench.sh
+# A Scala handler via the core (JVM 17), beside the Rust handler in the same run.
+bench-scala:
+	sdk-scala/scripts/bench.sh
 
 # Container start to bot started, image sizes, the agent's RSS in a container.
 bench-images: deps agent
