@@ -20,11 +20,13 @@ export CARGO_TERM_COLOR ?= never
 # rustls only, stripped.
 AGENT_TARGET := x86_64-unknown-linux-gnu
 AGENT_BIN := $(CARGO_TARGET_DIR)/$(AGENT_TARGET)/agent/the0-agent
+AGENT_RUSTFLAGS := -C target-feature=+crt-static -C relocation-model=static
 
-# Crates whose tests run from their own SDK scripts (they need a host language runtime).
+# Crates whose tests run from their own scripts (they need a host language runtime, or Docker).
 BINDING_CRATES := --exclude the0-python --exclude the0-node
+OWN_TARGET_CRATES := $(BINDING_CRATES) --exclude the0-orchestrator
 
-.PHONY: help run agent test deps bench lint test-rust test-agent-static test-ffi test-node test-python bench-rust bench-node bench-python build
+.PHONY: help run agent testbot test deps deps-orchestrator bench lint test-rust test-agent-static test-orchestrator test-ffi test-node test-python bench-rust bench-node bench-python bench-orchestrator build
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -36,11 +38,16 @@ run:
 	scripts/run-example.sh
 
 agent:
-	RUSTFLAGS='-C target-feature=+crt-static -C relocation-model=static' cargo build --profile agent --target $(AGENT_TARGET) -p the0-agent
+	RUSTFLAGS='$(AGENT_RUSTFLAGS)' cargo build --profile agent --target $(AGENT_TARGET) -p the0-agent
 	scripts/check-static-agent.sh $(AGENT_BIN)
 	@echo "$(AGENT_BIN)"
 
-test: lint deps test-rust agent test-agent-static test-ffi test-node test-python
+# The orchestrator's test bot, static like the agent (same flags and profile, so it shares its
+# build), next to it.
+testbot:
+	RUSTFLAGS='$(AGENT_RUSTFLAGS)' cargo build --profile agent --target $(AGENT_TARGET) -p the0-orchestrator-testbot
+
+test: lint deps test-rust agent test-agent-static test-orchestrator test-ffi test-node test-python
 
 # The agent's integration tests once more, on the static binary that ships in images.
 test-agent-static: agent
@@ -50,12 +57,23 @@ test-agent-static: agent
 deps:
 	scripts/ensure-minio.sh
 
+# The orchestrator's drop-in tests also start nats-server and a MongoDB-wire server (FerretDB).
+deps-orchestrator: deps
+	scripts/ensure-nats.sh
+	scripts/ensure-ferretdb.sh
+
+# The orchestrator against a real Docker engine, MinIO, FerretDB and nats-server: the static
+# agent and test bot in a bot image, containers on 127.0.0.1 only.
+test-orchestrator: deps-orchestrator agent testbot
+	@docker info >/dev/null 2>&1 || { echo "test-orchestrator: no Docker engine answers (start dockerd)" >&2; exit 1; }
+	THE0_AGENT_STATIC=$(AGENT_BIN) cargo test -p the0-orchestrator
+
 lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets $(BINDING_CRATES) -- -D warnings
 
 test-rust:
-	cargo test --workspace $(BINDING_CRATES)
+	cargo test --workspace $(OWN_TARGET_CRATES)
 
 # The C ABI: C suite against libthe0.so and libthe0.a, valgrind memcheck, header drift check.
 test-ffi:
@@ -69,7 +87,7 @@ test-node:
 test-python:
 	sdk-python/scripts/test.sh
 
-bench: bench-rust bench-node bench-python
+bench: bench-rust bench-node bench-python bench-orchestrator
 
 bench-rust: deps agent
 	cargo bench -p the0-sdk --bench state -- --noplot
