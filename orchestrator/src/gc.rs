@@ -191,14 +191,14 @@ pub async fn sweep(
             .rsplit('/')
             .next()
             .is_some_and(|n| n.starts_with(".tmp-"))
-            && object.age > settings.stale_after
+            && object.age >= settings.stale_after
         {
             doomed.push((&buckets.logs, &object.key));
             report.stale_log_chunks += 1;
         }
     }
     let results = list(client, &buckets.query_results, "").await?;
-    for object in results.iter().filter(|o| o.age > settings.stale_after) {
+    for object in results.iter().filter(|o| o.age >= settings.stale_after) {
         doomed.push((&buckets.query_results, &object.key));
         report.stale_query_results += 1;
     }
@@ -239,7 +239,7 @@ async fn stale_uploads(
         };
         for upload in uploads.uploads() {
             if let (Some(key), Some(id)) = (upload.key(), upload.upload_id())
-                && age_of(upload.initiated()) > stale_after
+                && age_of(upload.initiated()) >= stale_after
             {
                 stale.push((bucket.clone(), key.to_owned(), id.to_owned()));
             }
