@@ -4,6 +4,8 @@
 #   make test    everything CI runs: lint, Rust tests, conformance, every SDK's suite
 #   make bench   benchmarks; each figure is printed beside its target (TARGETS.md)
 #   make agent   the static, stripped the0-agent binary (printed path), checked in an empty root
+#   make images  the images the0-runtime:<version> (universal) and the0-agent:<version>, offline
+#   make test-images  every example bot end to end in the universal image (Docker, MinIO)
 #
 # Build outputs go to $(CARGO_TARGET_DIR), outside the clone by default, so that a fresh clone on
 # a warm machine reuses earlier builds. Set CARGO_TARGET_DIR to override.
@@ -24,9 +26,11 @@ AGENT_RUSTFLAGS := -C target-feature=+crt-static -C relocation-model=static
 
 # Crates whose tests run from their own scripts (they need a host language runtime, or Docker).
 BINDING_CRATES := --exclude the0-python --exclude the0-node
-OWN_TARGET_CRATES := $(BINDING_CRATES) --exclude the0-orchestrator
+# The image and orchestrator tests need a Docker engine: `make test-images` and
+# `make test-orchestrator` run them.
+E2E_CRATES := --exclude the0-e2e --exclude the0-orchestrator
 
-.PHONY: help run agent testbot test deps deps-orchestrator bench lint test-rust test-agent-static test-orchestrator test-ffi test-node test-python bench-rust bench-node bench-python bench-orchestrator build
+.PHONY: help run agent testbot images test deps deps-orchestrator bench lint test-rust test-agent-static test-orchestrator test-ffi test-node test-python test-images bench-rust bench-node bench-python bench-images bench-orchestrator build
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -47,7 +51,12 @@ agent:
 testbot:
 	RUSTFLAGS='$(AGENT_RUSTFLAGS)' cargo build --profile agent --target $(AGENT_TARGET) -p the0-orchestrator-testbot
 
-test: lint deps test-rust agent test-agent-static test-orchestrator test-ffi test-node test-python
+# The universal and agent-only images (images/README.md). Starts dockerd when none answers (and
+# stops it again); the base root is cached in $(THE0_CACHE)/images.
+images: agent
+	scripts/dockerd.sh with images/build.sh $(AGENT_BIN)
+
+test: lint deps test-rust agent test-agent-static test-ffi test-node test-python test-images test-orchestrator
 
 # The agent's integration tests once more, on the static binary that ships in images.
 test-agent-static: agent
@@ -62,18 +71,22 @@ deps-orchestrator: deps
 	scripts/ensure-nats.sh
 	scripts/ensure-ferretdb.sh
 
-# The orchestrator against a real Docker engine, MinIO, FerretDB and nats-server: the static
-# agent and test bot in a bot image, containers on 127.0.0.1 only.
+# The orchestrator against a real Docker engine (started when none answers), MinIO, FerretDB and
+# nats-server: the static test bot in the universal image, containers on 127.0.0.1 only.
 test-orchestrator: deps-orchestrator agent testbot
-	@docker info >/dev/null 2>&1 || { echo "test-orchestrator: no Docker engine answers (start dockerd)" >&2; exit 1; }
-	THE0_AGENT_STATIC=$(AGENT_BIN) cargo test -p the0-orchestrator
+	orchestrator/tests/run.sh test $(AGENT_BIN)
 
 lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets $(BINDING_CRATES) -- -D warnings
 
 test-rust:
-	cargo test --workspace $(OWN_TARGET_CRATES)
+	cargo test --workspace $(BINDING_CRATES) $(E2E_CRATES)
+
+# The images end to end (tests/e2e): images under a private tag, every example bot in the
+# universal image with MinIO, on a Docker engine started when none answers.
+test-images: deps agent
+	tests/e2e/run.sh test $(AGENT_BIN)
 
 # The C ABI: C suite against libthe0.so and libthe0.a, valgrind memcheck, header drift check.
 test-ffi:
@@ -87,7 +100,7 @@ test-node:
 test-python:
 	sdk-python/scripts/test.sh
 
-bench: bench-rust bench-node bench-python bench-orchestrator
+bench: bench-rust bench-node bench-python bench-images bench-orchestrator
 
 bench-rust: deps agent
 	cargo bench -p the0-sdk --bench state -- --noplot
@@ -100,3 +113,7 @@ bench-node:
 
 bench-python:
 	sdk-python/scripts/bench.sh
+
+# Container start to bot started, image sizes, the agent's RSS in a container.
+bench-images: deps agent
+	tests/e2e/run.sh bench $(AGENT_BIN)

@@ -281,9 +281,9 @@ fn static_testbot() -> PathBuf {
     path
 }
 
-/// The bot image: `THE0_TEST_IMAGE` (the universal image), else a minimal root holding only the
-/// static agent, imported once per agent build (the tag is the agent's digest, so it never
-/// collides with another engineer's images and is rebuilt when the agent changes).
+/// The bot image: `THE0_TEST_IMAGE` (`make test-orchestrator` builds the universal image under a
+/// tag of its run), else the universal image built here by `images/build.sh` under a tag named
+/// by the agent's digest (rebuilt when the agent changes, never another engineer's tag).
 pub fn image() -> String {
     static IMAGE: OnceLock<String> = OnceLock::new();
     IMAGE
@@ -292,56 +292,33 @@ pub fn image() -> String {
                 return image;
             }
             let agent = std::fs::read(static_agent()).unwrap();
-            let digest = format!("{:016x}", fnv1a(&agent));
-            let tag = format!("the0-orchtest:{digest}");
+            let tag = format!("orchtest-{:016x}", fnv1a(&agent));
+            let image = format!("the0-runtime:{tag}");
             let present = Command::new("docker")
-                .args(["image", "inspect", &tag])
+                .args(["image", "inspect", &image])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status()
                 .unwrap()
                 .success();
-            if present {
-                return tag;
+            if !present {
+                let status = Command::new(workspace().join("images/build.sh"))
+                    .arg(static_agent())
+                    .env("THE0_IMAGE_TAG", &tag)
+                    .stdout(Stdio::null())
+                    .status()
+                    .unwrap();
+                assert!(status.success(), "images/build.sh failed");
             }
-            let root = tempfile::tempdir().unwrap();
-            for dir in ["app", "bot", "state", "query", "var/the0/logs", "tmp", "etc"] {
-                std::fs::create_dir_all(root.path().join(dir)).unwrap();
-            }
-            std::fs::copy(static_agent(), root.path().join("app/runtime")).unwrap();
-            std::fs::write(
-                root.path().join("etc/passwd"),
-                "root:x:0:0::/:/bin/false\nbot:x:1000:1000::/tmp:/bin/false\n",
-            )
-            .unwrap();
-            let archive = root.path().with_extension("tar");
-            let packed = Command::new("tar")
-                .args([
-                    "-C",
-                    root.path().to_str().unwrap(),
-                    "--owner=1000",
-                    "--group=1000",
-                ])
-                .args(["-cf", archive.to_str().unwrap(), "."])
-                .status()
-                .unwrap();
-            assert!(packed.success(), "tar of the test image root failed");
-            let status = Command::new("docker")
-                .args(["import", archive.to_str().unwrap(), &tag])
-                .stdout(Stdio::null())
-                .status()
-                .unwrap();
-            let _ = std::fs::remove_file(&archive);
-            assert!(status.success(), "docker import of the test image failed");
-            tag
+            image
         })
         .clone()
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ *b as u64).wrapping_mul(0x100000001b3)
-    })
+    bytes
+        .iter()
+        .fold(0xcbf29ce484222325u64, |h, b| (h ^ *b as u64).wrapping_mul(0x100000001b3))
 }
 
 /// A tar.gz code archive holding the test bot as `bot` and as `query`.
@@ -358,9 +335,12 @@ pub fn code_archive() -> Vec<u8> {
     output.stdout
 }
 
-/// A unique orchestrator instance name for one test.
+/// A unique orchestrator instance name for one test: `o<run>-<test>`, where the run is
+/// `THE0_TEST_RUN` (set by `orchestrator/tests/run.sh`, which removes the run's containers at the
+/// end) or this process's id.
 pub fn instance(test: &str) -> String {
-    format!("t{}-{test}", std::process::id() % 100_000)
+    let run = std::env::var("THE0_TEST_RUN").unwrap_or_else(|_| std::process::id().to_string());
+    format!("o{run}-{test}")
 }
 
 /// The containers of `instance` (all states), with `filter`s like `label=runtime.id=b1`.
