@@ -7,6 +7,7 @@
 //! one final sync runs within a deadline.
 
 pub mod changes;
+pub mod live;
 mod logs;
 mod state;
 pub mod tree;
