@@ -114,7 +114,7 @@ async fn bots_from_mongodb_and_nats_events_reconcile_at_once() {
     // the0.bot.created: stored in MongoDB as upstream's subscriber did, and started at once.
     let nats = async_nats::connect(&nats_url).await.unwrap();
     // The bot's agent publishes its log lines for live tailing.
-    let mut live_logs = nats.subscribe("the0.bot.logs.natsbot").await.unwrap();
+    let live_logs = nats.subscribe("the0.bot.logs.natsbot").await.unwrap();
     let created = upstream_bot("natsbot", json!({"symbol": "ETH"}));
     nats.publish("the0.bot.created", created.to_string().into())
         .await
