@@ -114,7 +114,7 @@ async fn bots_from_mongodb_and_nats_events_reconcile_at_once() {
     // the0.bot.created: stored in MongoDB as upstream's subscriber did, and started at once.
     let nats = async_nats::connect(&nats_url).await.unwrap();
     // The bot's agent publishes its log lines for live tailing.
-    let live_logs = nats.subscribe("the0.bot.logs.natsbot").await.unwrap();
+    let mut live_logs = nats.subscribe("the0.bot.logs.natsbot").await.unwrap();
     let created = upstream_bot("natsbot", json!({"symbol": "ETH"}));
     nats.publish("the0.bot.created", created.to_string().into())
         .await
@@ -132,6 +132,20 @@ async fn bots_from_mongodb_and_nats_events_reconcile_at_once() {
         .await
         .unwrap()
         .expect("the event was stored");
+    let line = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(message) = futures_util::StreamExt::next(&mut live_logs).await {
+            let text = String::from_utf8_lossy(&message.payload).into_owned();
+            if text.contains("testbot natsbot: run 1 started") {
+                return text;
+            }
+        }
+        panic!("the live log subscription ended");
+    })
+    .await
+    .expect("the bot's log line on NATS");
+    let first = line.lines().find(|l| l.contains("run 1 started")).unwrap();
+    let first: serde_json::Value = serde_json::from_str(first).unwrap();
+    assert!(first["timestamp"].is_string(), "NDJSON, as stored: {line}");
     assert_eq!(
         stored
             .get_document("custom")
