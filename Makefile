@@ -117,3 +117,8 @@ bench-python:
 # Container start to bot started, image sizes, the agent's RSS in a container.
 bench-images: deps agent
 	tests/e2e/run.sh bench $(AGENT_BIN)
+
+# The orchestrator: gateway vs direct, warm pool vs cold container, N bots reconciled from empty
+# (THE0_BENCH_BOTS, default 100), spec change -> container started.
+bench-orchestrator: deps-orchestrator agent testbot
+	orchestrator/tests/run.sh bench $(AGENT_BIN)
