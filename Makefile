@@ -1,6 +1,7 @@
 # the0 runtime — task runner.
 #
-#   make run     build the agent and the example bot, `the0-agent run` it, answer queries
+#   make run     build the agent and the example bot, `the0-agent run` it, answer queries; then the
+#                orchestrator runs it as a realtime and a scheduled bot in Docker, queried via its gateway
 #   make test    everything CI runs: lint, Rust tests, conformance, every SDK's suite
 #   make bench   benchmarks; each figure is printed beside its target (TARGETS.md)
 #   make agent   the static, stripped the0-agent binary (printed path), checked in an empty root
@@ -40,6 +41,7 @@ build:
 
 run:
 	scripts/run-example.sh
+	scripts/run-orchestrator.sh
 
 agent:
 	RUSTFLAGS='$(AGENT_RUSTFLAGS)' cargo build --profile agent --target $(AGENT_TARGET) -p the0-agent

@@ -12,7 +12,7 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -42,6 +42,8 @@ pub struct WarmPool {
     client: HttpClient,
     ready: Mutex<VecDeque<Standby>>,
     starting: AtomicUsize,
+    /// Set at shutdown: containers started after it are removed at once.
+    closed: AtomicBool,
     refill: Notify,
     metrics: Arc<Metrics>,
     /// How long a new container may take to listen.
@@ -56,6 +58,7 @@ impl WarmPool {
             client: HttpClient::default(),
             ready: Mutex::new(VecDeque::new()),
             starting: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
             refill: Notify::new(),
             metrics,
             ready_timeout: Duration::from_secs(30),
@@ -79,8 +82,10 @@ impl WarmPool {
                 let pool = Arc::clone(&self);
                 tokio::spawn(async move {
                     let launched = pool.launch().await;
-                    pool.starting.fetch_sub(1, Ordering::SeqCst);
                     match launched {
+                        Ok(standby) if pool.closed.load(Ordering::SeqCst) => {
+                            pool.engine.remove(&standby.container).await;
+                        }
                         Ok(standby) => {
                             pool.ready.lock().unwrap().push_back(standby);
                             pool.metrics.pool_ready.inc();
@@ -88,9 +93,12 @@ impl WarmPool {
                         Err(e) => {
                             tracing::error!(error = %e, "cannot start a standby query container");
                             // Try again later rather than in a tight loop.
-                            tokio::time::sleep(Duration::from_secs(5)).await;
+                            if !pool.closed.load(Ordering::SeqCst) {
+                                tokio::time::sleep(Duration::from_secs(5)).await;
+                            }
                         }
                     }
+                    pool.starting.fetch_sub(1, Ordering::SeqCst);
                     pool.refill.notify_one();
                 });
             }
@@ -98,6 +106,12 @@ impl WarmPool {
                 _ = self.refill.notified() => {}
                 _ = shutdown.changed() => break,
             }
+        }
+        // Containers still starting are removed by their own task once it sees the pool closed.
+        self.closed.store(true, Ordering::SeqCst);
+        let deadline = Instant::now() + self.ready_timeout;
+        while self.starting.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let left: Vec<Standby> = self.ready.lock().unwrap().drain(..).collect();
         for standby in left {
