@@ -6,15 +6,4 @@ set -euo pipefail
 
 NATS_SERVER_VERSION=${NATS_SERVER_VERSION:-v2.15.2}
 
-cache=${THE0_CACHE:-$HOME/.cache/the0-runtime}
-bin="$cache/bin/nats-server"
-if [[ -x "$bin" ]]; then
-    echo "$bin"
-    exit 0
-fi
-command -v go >/dev/null || { echo "ensure-nats: Go is required to build nats-server" >&2; exit 1; }
-echo "ensure-nats: building nats-server $NATS_SERVER_VERSION (once; about a minute)" >&2
-mkdir -p "$cache/bin" "$cache/go"
-GOPATH="$cache/go" GOBIN="$cache/bin" GOFLAGS=-modcacherw CGO_ENABLED=0 \
-    go install "github.com/nats-io/nats-server/v2@$NATS_SERVER_VERSION" >&2
-echo "$bin"
+exec "$(dirname "$0")/go-install-cached.sh" nats-server github.com/nats-io/nats-server/v2 "$NATS_SERVER_VERSION"

@@ -21,17 +21,6 @@ struct Ferret {
     _server: Server,
 }
 
-fn ensure(script: &str) -> String {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let output = Command::new(root.join("scripts").join(script)).output().unwrap();
-    assert!(
-        output.status.success(),
-        "scripts/{script}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
-}
-
 fn start_ferret() -> Ferret {
     let dir = tempfile::tempdir().unwrap();
     let mut command = Command::new(ensure("ensure-ferretdb.sh"));

@@ -114,7 +114,11 @@ fn create_update_query_disable_and_delete_a_realtime_bot() {
         Duration::from_secs(10),
         || (orchestrator.query("rt1", "/status", json!({}), 10).0 == 404).then_some(()),
     );
-    assert!(containers(&instance, &["label=the0.role=bot"]).is_empty());
+    eventually("no bot container left", Duration::from_secs(30), || {
+        containers(&instance, &["label=the0.role=bot"])
+            .is_empty()
+            .then_some(())
+    });
     assert!(orchestrator.metric("the0_bot_starts_total") >= 2.0);
 }
 

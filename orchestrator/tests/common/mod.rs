@@ -18,20 +18,7 @@ use the0_agent::store::{ObjectStore, S3Config, S3Store};
 pub const ACCESS_KEY: &str = "the0orch";
 pub const SECRET_KEY: &str = "the0orch-secret";
 
-/// Polls `check` every 50 ms until it returns `Some`, at most `limit`.
-pub fn eventually<T>(what: &str, limit: Duration, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(value) = check() {
-            return value;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {limit:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+pub use the0_e2e::eventually;
 
 fn cache_dir() -> PathBuf {
     std::env::var_os("THE0_CACHE").map_or_else(
@@ -48,7 +35,7 @@ fn workspace() -> PathBuf {
 }
 
 /// Runs a repository script that prints a binary's path (building it once).
-fn ensure(script: &str) -> PathBuf {
+pub fn ensure(script: &str) -> PathBuf {
     let output = Command::new(workspace().join("scripts").join(script))
         .stderr(Stdio::inherit())
         .output()
@@ -225,11 +212,7 @@ impl Minio {
 
     /// Reads an object (blocking), `None` when absent.
     pub fn get(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
+        block_on(async {
             let store = self.store().await;
             store.get(bucket, key, 1 << 30).await.unwrap()
         })
@@ -237,11 +220,7 @@ impl Minio {
 
     /// Writes an object (blocking), creating its bucket.
     pub fn put(&self, bucket: &str, key: &str, body: Vec<u8>) {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
+        block_on(async {
             let store = self.store().await;
             store.ensure_bucket(bucket).await.unwrap();
             store
@@ -250,6 +229,15 @@ impl Minio {
                 .unwrap();
         })
     }
+}
+
+/// Runs `future` on a runtime of its own (the harness is blocking; tests may be async).
+pub fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
 }
 
 pub fn free_port() -> u16 {
