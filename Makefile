@@ -25,13 +25,14 @@ AGENT_TARGET := x86_64-unknown-linux-gnu
 AGENT_BIN := $(CARGO_TARGET_DIR)/$(AGENT_TARGET)/agent/the0-agent
 AGENT_RUSTFLAGS := -C target-feature=+crt-static -C relocation-model=static
 
-# Crates whose tests run from their own scripts (they need a host language runtime, or Docker).
+# Crates whose tests run from their own SDK scripts (they need a host language runtime); clippy
+# checks them with the rest.
 BINDING_CRATES := --exclude the0-python --exclude the0-node
 # The image and orchestrator tests need a Docker engine: `make test-images` and
 # `make test-orchestrator` run them.
 E2E_CRATES := --exclude the0-e2e --exclude the0-orchestrator
 
-.PHONY: help run agent testbot images test deps deps-orchestrator bench lint test-rust test-agent-static test-orchestrator test-ffi test-node test-python test-images bench-rust bench-node bench-python bench-images bench-orchestrator build
+.PHONY: help run agent testbot images test deps deps-orchestrator bench lint test-rust test-agent-static test-orchestrator test-ffi test-node test-python test-csharp test-conformance test-images bench-rust bench-node bench-python bench-csharp bench-images bench-orchestrator build
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -58,7 +59,7 @@ testbot:
 images: agent
 	scripts/dockerd.sh with images/build.sh $(AGENT_BIN)
 
-test: lint deps test-rust agent test-agent-static test-ffi test-node test-python test-images test-orchestrator
+test: lint deps test-rust agent test-agent-static test-ffi test-node test-python test-csharp test-conformance test-images test-orchestrator
 
 # The agent's integration tests once more, on the static binary that ships in images.
 test-agent-static: agent
@@ -80,17 +81,23 @@ test-orchestrator: deps-orchestrator agent testbot
 
 lint:
 	cargo fmt --all --check
-	cargo clippy --workspace --all-targets $(BINDING_CRATES) -- -D warnings
+	cargo clippy --workspace --all-targets -- -D warnings
 
 test-rust:
 	cargo test --workspace $(BINDING_CRATES) $(E2E_CRATES)
+
+# C# SDK: Mono and the .NET 8 runtime, the SDK's tests, the ABI check, an upstream-style bot, the
+# example bot, the conformance suite on both runtimes, the NuGet package installed from a scratch feed.
+test-csharp:
+	sdk-csharp/scripts/test.sh
 
 # The images end to end (tests/e2e): images under a private tag, every example bot in the
 # universal image with MinIO, on a Docker engine started when none answers.
 test-images: deps agent
 	tests/e2e/run.sh test $(AGENT_BIN)
 
-# The C ABI: C suite against libthe0.so and libthe0.a, valgrind memcheck, header drift check.
+# The C ABI: C suite against libthe0.so and libthe0.a, valgrind memcheck, header drift check,
+# and the conformance suite on the C driver.
 test-ffi:
 	sdk-ffi/scripts/test.sh
 
@@ -102,7 +109,11 @@ test-node:
 test-python:
 	sdk-python/scripts/test.sh
 
-bench: bench-rust bench-node bench-python bench-images bench-orchestrator
+# State written by each SDK's driver is read back by every other's.
+test-conformance: test-ffi test-node test-python test-csharp
+	tests/conformance/scripts/cross-read.sh
+
+bench: bench-rust bench-node bench-python bench-csharp bench-images bench-orchestrator
 
 bench-rust: deps agent
 	cargo bench -p the0-sdk --bench state -- --noplot
@@ -115,6 +126,10 @@ bench-node:
 
 bench-python:
 	sdk-python/scripts/bench.sh
+
+# A C# handler via the core on .NET 8 and on Mono, beside the Rust handler in the same run.
+bench-csharp:
+	sdk-csharp/scripts/bench.sh
 
 # Container start to bot started, image sizes, the agent's RSS in a container.
 bench-images: deps agent

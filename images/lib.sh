@@ -27,22 +27,26 @@ images_need() {
     command -v "$1" >/dev/null || images_apt_install "$2"
 }
 
-# Prints the python of a private virtual environment with pip (and maturin when asked:
-# images_python maturin), made once under $THE0_CACHE/venv-images.
+# Prints the python of a private virtual environment with pip, made once under
+# $THE0_CACHE/venv-images; arguments are requirements to install into it (e.g. "maturin>=1.5,<2").
 images_python() {
     local venv="$THE0_CACHE/venv-images"
-    if [[ ! -x $venv/bin/python ]]; then
-        mkdir -p "$THE0_CACHE"
-        if ! python3 -m venv "$venv" >/dev/null 2>&1; then
-            # Debian splits venv/ensurepip out of python3.
-            rm -rf "$venv"
-            images_apt_install python3-venv
-            python3 -m venv "$venv" >&2
+    mkdir -p "$THE0_CACHE"
+    (
+        set -e # also inside $(images_python), where bash drops errexit
+        flock 8 # one writer at a time: tests package bots in parallel
+        if [[ ! -x $venv/bin/python ]]; then
+            if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+                # Debian splits venv/ensurepip out of python3.
+                rm -rf "$venv"
+                images_apt_install python3-venv
+                python3 -m venv "$venv" >&2
+            fi
         fi
-    fi
-    if (($#)) && ! "$venv/bin/python" -m pip show -q "$@" >/dev/null 2>&1; then
-        "$venv/bin/python" -m pip install -q --disable-pip-version-check "$@" >&2
-    fi
+        if (($#)); then
+            "$venv/bin/python" -m pip install -q --disable-pip-version-check "$@" >&2
+        fi
+    ) 8>"$THE0_CACHE/venv-images.lock" || images_die "cannot prepare the Python environment $venv"
     echo "$venv/bin/python"
 }
 

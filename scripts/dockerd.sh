@@ -17,7 +17,8 @@
 #   trap 'scripts/dockerd.sh down "$dockerd_pid"' EXIT
 #
 #   DOCKER_HOST   honoured by docker; with it set, `up` only checks that daemon answers
-#   THE0_DOCKERD_LOG  where a started daemon logs (default: a file under ${TMPDIR:-/tmp})
+#   THE0_DOCKERD_LOG  where a started daemon logs (default: $THE0_CACHE/dockerd.log, replaced at
+#                     each start; THE0_CACHE defaults to ~/.cache/the0-runtime)
 set -euo pipefail
 
 die() {
@@ -42,7 +43,8 @@ up() {
     answers && return 0
     [[ -z ${DOCKER_HOST:-} ]] || die "no Docker engine answers at DOCKER_HOST=$DOCKER_HOST"
     [[ $(id -u) == 0 ]] || die "no Docker engine answers, and starting dockerd needs root"
-    local log=${THE0_DOCKERD_LOG:-$(mktemp "${TMPDIR:-/tmp}/the0-dockerd.XXXXXX.log")}
+    local log=${THE0_DOCKERD_LOG:-${THE0_CACHE:-$HOME/.cache/the0-runtime}/dockerd.log}
+    mkdir -p "$(dirname "$log")"
     local pidfile
     pidfile=$(mktemp "${TMPDIR:-/tmp}/the0-dockerd.XXXXXX.pid")
     # A session of its own: the daemon outlives this script and the terminal's Ctrl-C.

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use the0_sdk::env::non_empty;
+use the0_sdk::env::{self, non_empty};
 
 use crate::runtime::{Runtime, check_entrypoint};
 
@@ -67,32 +67,33 @@ impl ExecuteConfig {
         let stop_budget = seconds("THE0_STOP_TIMEOUT_SECS", 25)?;
         let stop_grace = seconds("THE0_STOP_GRACE_SECS", 10)?.min(stop_budget);
         Ok(ExecuteConfig {
-            bot_id: required("BOT_ID")?,
+            bot_id: required(env::BOT_ID)?,
             runtime,
             entrypoint,
             code_file: non_empty("CODE_FILE"),
-            bot_config: std::env::var("BOT_CONFIG").unwrap_or_default(),
-            bot_type: non_empty("BOT_TYPE"),
+            bot_config: std::env::var(env::BOT_CONFIG).unwrap_or_default(),
+            bot_type: non_empty(env::BOT_TYPE),
             query_entrypoint,
-            query_path: non_empty("QUERY_PATH"),
-            query_params: non_empty("QUERY_PARAMS"),
+            query_path: non_empty(env::QUERY_PATH),
+            query_params: non_empty(env::QUERY_PARAMS),
             query_result_key: non_empty("QUERY_RESULT_KEY"),
             is_scheduled: std::env::var("IS_SCHEDULED").is_ok_and(|v| v == "true"),
             code_path: path("CODE_PATH", "/bot"),
             logs_path: path("LOGS_PATH", "/var/the0/logs"),
-            state_dir: non_empty("STATE_DIR").map_or_else(|| state_path.join(".the0-state"), PathBuf::from),
+            state_dir: non_empty(env::STATE_DIR)
+                .map_or_else(|| env::state_dir_in(&state_path), PathBuf::from),
             state_path,
             done_file: path("THE0_DONE_FILE", "/var/the0/done"),
             stop_budget,
             stop_grace,
             runtime_dir: path("THE0_AGENT_RUNTIME_DIR", "/tmp/the0-agent"),
             query_addr: match non_empty("THE0_AGENT_QUERY_ADDR") {
-                None => SocketAddr::from(([0, 0, 0, 0], the0_sdk::env::DEFAULT_QUERY_PORT)),
+                None => SocketAddr::from(([0, 0, 0, 0], env::DEFAULT_QUERY_PORT)),
                 Some(text) => text.parse().map_err(|_| {
                     format!("THE0_AGENT_QUERY_ADDR must be an address like 0.0.0.0:9476, got {text:?}")
                 })?,
             },
-            query_result_file: the0_sdk::env::query_result_file(),
+            query_result_file: env::query_result_file(),
         })
     }
 

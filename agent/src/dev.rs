@@ -72,7 +72,7 @@ pub async fn run(options: DevOptions, port: u16) -> i32 {
         let kind = if config.is_scheduled {
             "scheduled"
         } else {
-            "realtime"
+            the0_sdk::env::REALTIME
         };
         tracing::info!(bot = %config.bot_id, kind, store = %store.root().display(), "running the bot folder {}", options.bot_dir.display());
         if !config.is_scheduled && config.query_entrypoint.is_some() {
@@ -133,7 +133,7 @@ fn prepare(options: &DevOptions) -> Result<(ExecuteConfig, LocalStore, PathBuf),
         code_file: None,
         bot_config: bot_config(&bot_dir, options.config.as_deref())?,
         bot_type: Some(match definition.kind {
-            BotKind::Realtime => "realtime".to_owned(),
+            BotKind::Realtime => the0_sdk::env::REALTIME.to_owned(),
             BotKind::Scheduled => "scheduled".to_owned(),
         }),
         query_entrypoint: definition.entrypoints.query.clone(),
@@ -142,7 +142,7 @@ fn prepare(options: &DevOptions) -> Result<(ExecuteConfig, LocalStore, PathBuf),
         query_result_key: None,
         is_scheduled: definition.kind == BotKind::Scheduled,
         code_path: bot_dir,
-        state_dir: state_path.join(".the0-state"),
+        state_dir: the0_sdk::env::state_dir_in(&state_path),
         state_path,
         logs_path: work.join("logs"),
         done_file: work.join("done"),

@@ -228,7 +228,7 @@ impl<S: ObjectStore> Execution<S> {
                 sync_timing(),
             )
         });
-        let realtime = config.bot_type.as_deref() == Some("realtime");
+        let realtime = the0_sdk::env::is_realtime_type(config.bot_type.as_deref());
         let front = match realtime && !self.flags.skip_query_server {
             true => self.start_front(launcher, tee.tagged("query")).await,
             false => None,

@@ -23,6 +23,7 @@ use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use serde_json::json;
 use std::sync::Mutex;
+use the0_sdk::env;
 use the0_sdk::query::http::{decode_path, into_http, read_body};
 use the0_sdk::query::{Response, Settings};
 
@@ -83,9 +84,9 @@ impl Backend {
     /// The variables that tell the query process where to listen.
     pub fn env(&self) -> [(&'static str, String); 3] {
         [
-            ("THE0_QUERY_SOCKET", self.socket.to_string_lossy().into_owned()),
-            ("THE0_QUERY_PORT", self.port.to_string()),
-            ("THE0_QUERY_HOST", "127.0.0.1".to_owned()),
+            (env::THE0_QUERY_SOCKET, self.socket.to_string_lossy().into_owned()),
+            (env::THE0_QUERY_PORT, self.port.to_string()),
+            (env::THE0_QUERY_HOST, "127.0.0.1".to_owned()),
         ]
     }
 }

@@ -5,6 +5,7 @@ use std::ffi::OsString;
 use std::sync::Arc;
 
 use serde_json::Value;
+use the0_sdk::env;
 
 use crate::config::ExecuteConfig;
 use crate::process::{Spawned, Supervisor, Tee, piped};
@@ -72,33 +73,33 @@ impl Launcher {
     fn child_env(&self, role: Role, entry: &str, overrides: &[(&str, String)]) -> Vec<(OsString, OsString)> {
         let config = &self.config;
         let mut extra: Vec<(&str, String)> = vec![
-            ("BOT_ID", config.bot_id.clone()),
-            ("BOT_CONFIG", config.bot_config.clone()),
-            ("STATE_DIR", config.state_dir.to_string_lossy().into_owned()),
-            ("CODE_MOUNT_DIR", config.code_mount_dir()),
+            (env::BOT_ID, config.bot_id.clone()),
+            (env::BOT_CONFIG, config.bot_config.clone()),
+            (env::STATE_DIR, config.state_dir.to_string_lossy().into_owned()),
+            (env::CODE_MOUNT_DIR, config.code_mount_dir()),
             ("SCRIPT_PATH", entry.to_owned()),
             ("ENTRYPOINT_TYPE", "bot".to_owned()),
         ];
         if config.runtime == Runtime::Python311 {
             let code = config.code_path.to_string_lossy();
             let mut python_path = format!("{code}/vendor:{code}");
-            if let Some(existing) = the0_sdk::env::non_empty("PYTHONPATH") {
+            if let Some(existing) = env::non_empty("PYTHONPATH") {
                 python_path = format!("{python_path}:{existing}");
             }
             extra.push(("PYTHONPATH", python_path));
         }
         if let Some(bot_type) = &config.bot_type {
-            extra.push(("BOT_TYPE", bot_type.clone()));
+            extra.push((env::BOT_TYPE, bot_type.clone()));
         }
         let mut param_vars = Vec::new();
         if let (Some(path), Role::Query) = (&config.query_path, role) {
-            extra.push(("QUERY_PATH", path.clone()));
+            extra.push((env::QUERY_PATH, path.clone()));
             extra.push((
-                "THE0_QUERY_RESULT_FILE",
+                env::THE0_QUERY_RESULT_FILE,
                 config.query_result_file.to_string_lossy().into_owned(),
             ));
             if let Some(params) = &config.query_params {
-                extra.push(("QUERY_PARAMS", params.clone()));
+                extra.push((env::QUERY_PARAMS, params.clone()));
                 param_vars = query_param_vars(params);
             }
         }

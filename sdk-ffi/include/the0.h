@@ -10,10 +10,20 @@
  * - Text results (char ** out-parameters) are new NUL-terminated UTF-8 strings owned by the
  *   caller, freed with the0_bytes_free. Out-parameters are set to NULL / 0 on entry, so they hold
  *   NULL / 0 whenever the status is not THE0_STATUS_OK.
+ * - The exception: an `out_stderr` parameter holds the lines to print on stderr whatever the
+ *   status (NULL when there are none); print them, then act on the status.
  * - Every function is thread-safe, may be called from any thread, and never calls back into the
  *   caller: query handlers run on the caller's threads, which poll the0_query_next.
  * - A panic inside the library is caught and returned as THE0_STATUS_PANIC.
- * - Environment variables (STATE_DIR, BOT_ID, QUERY_PATH, ...) are read when they are used.
+ * - The environment is the caller's: every function that reads a variable (STATE_DIR, BOT_ID,
+ *   QUERY_PATH, ...) takes `env_json` first, NULL for the process environment (getenv), or a JSON
+ *   object of the caller's current values for every name of the function's scope
+ *   (the0_env_names), null when unset. Variables are read at every call, never cached.
+ * - The streams are the caller's: the library prints nothing (unless asked to by
+ *   THE0_START_EXIT_ON_TIMEOUT). Metric, log and status lines come back as text, without a
+ *   trailing newline, for the caller to write on its own stdout / stderr.
+ * - The library never ends the process: the0_input_error and a failed ephemeral query report,
+ *   and the caller exits (unless THE0_START_EXIT_ON_TIMEOUT).
  */
 
 
@@ -30,13 +40,23 @@
  * signature or meaning changes incompatibly; every SDK checks it when it loads the library and
  * refuses to run against a version it was not built for.
  */
-#define THE0_ABI_VERSION 1
+#define THE0_ABI_VERSION 2
 
 /**
  * Flag of `the0_query_start`: stop the server on SIGTERM or SIGINT. Leave it out when the host
  * handles signals itself and calls `the0_query_stop` (the JVM and .NET runtimes do).
  */
 #define THE0_START_HANDLE_SIGNALS 1
+
+/**
+ * Flag of `the0_query_start`: in ephemeral mode, when the handler does not answer within
+ * `THE0_QUERY_TIMEOUT_MS`, the library writes the 504 result, prints the timeout line on file
+ * descriptor 2 and ends the process with code 1 itself (`exit(1)` from its own thread: no JVM
+ * shutdown hooks, no .NET finalizers). Without it, `the0_query_finish` returns
+ * `THE0_STATUS_TIMEOUT` and the host ends the process. Use it only when the thread that runs the
+ * handler is the one that would call `the0_query_finish` (a single-threaded C loop).
+ */
+#define THE0_START_EXIT_ON_TIMEOUT 2
 
 /**
  * Reply kind of `the0_query_respond`: the body is the handler's result as JSON text, answered
@@ -49,6 +69,13 @@
  * (plain UTF-8 text), answered 500 `{"status":"error","error":<body>}`.
  */
 #define THE0_REPLY_ERROR 1
+
+/**
+ * Reply kind of `the0_query_respond`: the host could not serialize the handler's result to JSON
+ * and the body is its serializer's reason, answered 500
+ * `{"status":"error","error":"handler result cannot be serialized: <body>"}`.
+ */
+#define THE0_REPLY_UNSERIALIZABLE 2
 
 /**
  * Stable status codes, shared by every binding.
@@ -155,6 +182,81 @@ typedef int32_t The0Mode;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+/**
+ * The groups of variables the host calls read: a host call of one group reads only the names
+ * of its scope, so a host snapshots only those (reading a host's environment is not free).
+ *
+ * The numbers are ABI (`THE0_ENV_*` in `the0.h`).
+ */
+enum The0Env
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Every name the core reads: a snapshot of this scope suits every call.
+     */
+    THE0_ENV_ALL = 0,
+    /**
+     * State calls: the state directory and the read-only guard.
+     */
+    THE0_ENV_STATE = 1,
+    /**
+     * Input calls: `parse` and the result file.
+     */
+    THE0_ENV_INPUT = 2,
+    /**
+     * Query calls: mode detection, server settings, worker count, config and params.
+     */
+    THE0_ENV_QUERY = 3,
+    /**
+     * State reads (`get`, `exists`, `list`): the state directory only — a subset of
+     * [`Scope::State`] for hosts where each variable read costs (a snapshot of `State` also
+     * suits them).
+     */
+    THE0_ENV_STATE_READ = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum The0Env The0Env;
+#else
+typedef int32_t The0Env;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A value a host hands the core as JSON text; names it in error messages.
+ */
+enum The0Payload
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * The data of `metric`.
+     */
+    THE0_PAYLOAD_METRIC_DATA = 1,
+    /**
+     * The data of `log`.
+     */
+    THE0_PAYLOAD_LOG_DATA = 2,
+    /**
+     * The data of `success` and `error`.
+     */
+    THE0_PAYLOAD_RESULT_DATA = 3,
+    /**
+     * The value of `result`.
+     */
+    THE0_PAYLOAD_RESULT = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum The0Payload The0Payload;
+#else
+typedef int32_t The0Payload;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -177,86 +279,153 @@ uint32_t the0_abi_version(void);
 void the0_bytes_free(void *ptr);
 
 /**
+ * Writes the names of the environment variables the exports of `scope` read, as a JSON array of
+ * strings, to `*out_json`. `scope` is `THE0_ENV_STATE` (the0_state_*), `THE0_ENV_STATE_READ`
+ * (the0_state_get, _exists, _list only: fewer names to read), `THE0_ENV_INPUT`
+ * (the0_input_parse, _success, _error, _result), `THE0_ENV_QUERY` (the0_query_start, _config,
+ * _params, _is_query_mode) or `THE0_ENV_ALL` (every name: a snapshot of these suits every
+ * export). Ask once when the binding loads; the list does not change while the library runs.
+ *
+ * `*out_json` receives a new NUL-terminated UTF-8 string owned by the caller (free it with
+ * `the0_bytes_free`), or NULL when the status is not `THE0_STATUS_OK`.
+ *
+ * Returns `THE0_STATUS_OK`; `THE0_STATUS_INVALID_ARGUMENT` for an unknown scope or a NULL
+ * `out_json`; `THE0_STATUS_PANIC`.
+ *
+ * # Safety
+ * `out_json` must be NULL or writable.
+ */
+int32_t the0_env_names(int32_t scope, char **out_json);
+
+/**
  * Reads the bot id (`BOT_ID`) into `*out_bot_id` and the configuration (`BOT_CONFIG`, a JSON
  * document; set but empty means `{}`) into `*out_config_json`, as canonical JSON text.
+ *
+ * Reads `BOT_ID` and `BOT_CONFIG` from `env_json` (`THE0_ENV_INPUT`; NULL: the process
+ * environment).
  *
  * Both receive new NUL-terminated UTF-8 strings owned by the caller (free each with
  * `the0_bytes_free`), or NULL when the status is not `THE0_STATUS_OK`.
  *
  * Returns `THE0_STATUS_OK`; `THE0_STATUS_MISSING_ENV` when `BOT_ID` or `BOT_CONFIG` is not set;
  * `THE0_STATUS_INVALID_JSON` when `BOT_CONFIG` is not JSON; `THE0_STATUS_INVALID_ARGUMENT` when
- * an out-pointer is NULL; `THE0_STATUS_PANIC`.
+ * an out-pointer is NULL or `env_json` is bad; `THE0_STATUS_PANIC`.
  *
  * # Safety
- * Both out-pointers must be NULL or writable.
+ * `env_json` must be NULL or a NUL-terminated string; both out-pointers NULL or writable.
  */
-int32_t the0_input_parse(char **out_bot_id, char **out_config_json);
+int32_t the0_input_parse(const char *env_json, char **out_bot_id, char **out_config_json);
 
 /**
  * Reports success: writes `{"status":"success","message":<message>}` — plus `"data":<data>`
- * when `data_json` is not NULL — to the result file `/<CODE_MOUNT_DIR>/result.json`. A result
- * file that cannot be written is reported as an error log line on stderr, as in every the0 SDK.
+ * when `data_json` is not NULL — to the result file `/<CODE_MOUNT_DIR>/result.json`.
+ *
+ * Reads `CODE_MOUNT_DIR` from `env_json` (`THE0_ENV_INPUT`).
+ *
+ * `*out_stderr` receives the lines to print on stderr (NULL when there are none): an error log
+ * line when the result file cannot be written — reported, not returned, as in every the0 SDK.
  *
  * Returns `THE0_STATUS_OK`; `THE0_STATUS_INVALID_JSON` when `data_json` is not JSON;
- * `THE0_STATUS_INVALID_ARGUMENT` for a NULL `message` or non-UTF-8 text; `THE0_STATUS_PANIC`.
+ * `THE0_STATUS_INVALID_ARGUMENT` for a NULL `message` or `out_stderr`, non-UTF-8 text or a bad
+ * `env_json`; `THE0_STATUS_PANIC`.
  *
  * # Safety
- * `message` and `data_json` must be NULL or NUL-terminated strings.
+ * `env_json`, `message` and `data_json` must be NULL or NUL-terminated strings; `out_stderr`
+ * NULL or writable.
  */
-int32_t the0_input_success(const char *message, const char *data_json);
+int32_t the0_input_success(const char *env_json,
+                           const char *message,
+                           const char *data_json,
+                           char **out_stderr);
 
 /**
- * Reports failure and ends the process: writes `{"status":"error","message":<message>}` — plus
- * `"data":<data>` when `data_json` is not NULL — to the result file, flushes stdout, and exits
- * with code 1. It returns only when an argument is invalid, without writing anything.
+ * Reports failure: writes `{"status":"error","message":<message>}` — plus `"data":<data>` when
+ * `data_json` is not NULL — to the result file. The library does not end the process: print
+ * `*out_stderr` (NULL when empty), then exit with code 1 your language's way.
  *
- * Returns (only then) `THE0_STATUS_INVALID_JSON` when `data_json` is not JSON;
- * `THE0_STATUS_INVALID_ARGUMENT` for a NULL `message` or non-UTF-8 text; `THE0_STATUS_PANIC`.
+ * Reads `CODE_MOUNT_DIR` from `env_json` (`THE0_ENV_INPUT`).
+ *
+ * Returns `THE0_STATUS_OK`; `THE0_STATUS_INVALID_JSON` when `data_json` is not JSON (nothing is
+ * written); `THE0_STATUS_INVALID_ARGUMENT` for a NULL `message` or `out_stderr`, non-UTF-8 text
+ * or a bad `env_json`; `THE0_STATUS_PANIC`.
  *
  * # Safety
- * `message` and `data_json` must be NULL or NUL-terminated strings.
+ * `env_json`, `message` and `data_json` must be NULL or NUL-terminated strings; `out_stderr`
+ * NULL or writable.
  */
-int32_t the0_input_error(const char *message, const char *data_json);
+int32_t the0_input_error(const char *env_json,
+                         const char *message,
+                         const char *data_json,
+                         char **out_stderr);
 
 /**
- * Writes the JSON value `data_json` as it is to the result file `/<CODE_MOUNT_DIR>/result.json`
- * (a write failure is logged on stderr, as in every the0 SDK).
+ * Writes the JSON value `data_json` as it is to the result file `/<CODE_MOUNT_DIR>/result.json`.
+ *
+ * Reads `CODE_MOUNT_DIR` from `env_json` (`THE0_ENV_INPUT`). `*out_stderr` as for
+ * `the0_input_success`.
  *
  * Returns `THE0_STATUS_OK`; `THE0_STATUS_INVALID_JSON` when `data_json` is not JSON;
- * `THE0_STATUS_INVALID_ARGUMENT` for a NULL or non-UTF-8 argument; `THE0_STATUS_PANIC`.
+ * `THE0_STATUS_INVALID_ARGUMENT` for a NULL or non-UTF-8 argument or a bad `env_json`;
+ * `THE0_STATUS_PANIC`.
  *
  * # Safety
- * `data_json` must be NULL or a NUL-terminated string.
+ * `env_json` and `data_json` must be NULL or NUL-terminated strings; `out_stderr` NULL or
+ * writable.
  */
-int32_t the0_input_result(const char *data_json);
+int32_t the0_input_result(const char *env_json, const char *data_json, char **out_stderr);
 
 /**
- * Prints one metric line on stdout:
+ * Formats one metric line for stdout into `*out_line` (without a newline):
  * `{"_metric":<metric_type>,<fields of data>,"timestamp":"<RFC 3339 UTC, ms>"}` (data that is
- * not an object is kept under `"data"`).
+ * not an object is kept under `"data"`). Print it, followed by a newline, on your stdout.
+ *
+ * `*out_line` receives a new NUL-terminated UTF-8 string owned by the caller (free it with
+ * `the0_bytes_free`), or NULL when the status is not `THE0_STATUS_OK`.
  *
  * Returns `THE0_STATUS_OK`; `THE0_STATUS_INVALID_JSON` when `data_json` is not JSON;
  * `THE0_STATUS_INVALID_ARGUMENT` for a NULL or non-UTF-8 argument; `THE0_STATUS_PANIC`.
  *
  * # Safety
- * `metric_type` and `data_json` must be NULL or NUL-terminated strings.
+ * `metric_type` and `data_json` must be NULL or NUL-terminated strings; `out_line` NULL or
+ * writable.
  */
-int32_t the0_input_metric(const char *metric_type, const char *data_json);
+int32_t the0_input_metric(const char *metric_type, const char *data_json, char **out_line);
 
 /**
- * Prints one log line on stderr:
+ * Formats one log line for stderr into `*out_line` (without a newline):
  * `{"level":<level>,"message":<message>,<fields of data>,"timestamp":"<RFC 3339 UTC, ms>"}`.
  * `data_json` may be NULL (no data); `level` may be NULL (`info`) or `info`, `warn`, `warning`
- * or `error` in any case.
+ * or `error` in any case. Print it, followed by a newline, on your stderr.
+ *
+ * `*out_line` as for `the0_input_metric`.
  *
  * Returns `THE0_STATUS_OK`; `THE0_STATUS_INVALID_JSON` when `data_json` is not JSON;
  * `THE0_STATUS_INVALID_ARGUMENT` for an unknown level, a NULL `message`, or non-UTF-8 text;
  * `THE0_STATUS_PANIC`.
  *
  * # Safety
- * `message`, `data_json` and `level` must be NULL or NUL-terminated strings.
+ * `message`, `data_json` and `level` must be NULL or NUL-terminated strings; `out_line` NULL or
+ * writable.
  */
-int32_t the0_input_log(const char *message, const char *data_json, const char *level);
+int32_t the0_input_log(const char *message,
+                       const char *data_json,
+                       const char *level,
+                       char **out_line);
+
+/**
+ * Reports a value the host could not serialize to JSON for `payload` (`THE0_PAYLOAD_*`: the
+ * data of a metric, a log line, `success`/`error`, or the value of `result`); `detail` is its
+ * serializer's reason. Always fails with `THE0_STATUS_INVALID_JSON` and the message every the0
+ * SDK gives, `"<metric data|log data|result data|result> cannot be serialized: <detail>"`, so
+ * the host raises exactly that.
+ *
+ * Returns `THE0_STATUS_INVALID_JSON`; `THE0_STATUS_INVALID_ARGUMENT` for an unknown `payload`
+ * or a NULL or non-UTF-8 `detail`; `THE0_STATUS_PANIC`.
+ *
+ * # Safety
+ * `detail` must be NULL or a NUL-terminated string.
+ */
+int32_t the0_input_unserializable(int32_t payload, const char *detail);
 
 /**
  * Registers the query path `path`: requests for it will be handed to the host by
@@ -276,26 +445,40 @@ int32_t the0_input_log(const char *message, const char *data_json, const char *l
 int32_t the0_query_register(const char *path, char **out_path);
 
 /**
- * Starts the process-wide query service in the mode detected from the environment, and writes
- * that mode (`THE0_MODE_EPHEMERAL`, `THE0_MODE_SERVER` or `THE0_MODE_INFO`) to `*out_mode`:
+ * Starts the process-wide query service in the mode the environment selects, and writes that
+ * mode (`THE0_MODE_EPHEMERAL`, `THE0_MODE_SERVER` or `THE0_MODE_INFO`) to `*out_mode`:
  * - `QUERY_PATH` set: ephemeral — the one request is handed to `the0_query_next` (unless the core
  *   answers it itself), and the answer goes to the result file;
  * - `BOT_TYPE=realtime`: server — HTTP on `THE0_QUERY_SOCKET`, else on
  *   `${THE0_QUERY_HOST:-0.0.0.0}:${THE0_QUERY_PORT:-9476}`, bound before this returns;
  * - otherwise: info — the `/info` answer goes to the result file.
  *
- * From now until `the0_query_finish`, state writes in this process fail with
- * `THE0_STATUS_READ_ONLY`. `flags` is 0 or `THE0_START_HANDLE_SIGNALS`.
+ * `*out_workers` receives the number of threads to poll `the0_query_next` from:
+ * `THE0_QUERY_WORKERS`, or `default_workers` (your runtime's sensible number, at least 1), in
+ * server mode; 1 in the other modes.
+ *
+ * `*out_stderr` receives the lines to print on stderr, whatever the status (NULL when there are
+ * none): on success where the server listens (`Query server started on ...`); on failure the
+ * error line `query service cannot start: <why>` — print it and exit with code 1.
+ *
+ * Reads the names of `THE0_ENV_QUERY` from `env_json` (NULL: the process environment). From now
+ * until `the0_query_finish`, state writes in this process fail with `THE0_STATUS_READ_ONLY`.
+ * `flags` is 0 or an OR of `THE0_START_HANDLE_SIGNALS` and `THE0_START_EXIT_ON_TIMEOUT`.
  *
  * Returns `THE0_STATUS_OK`; `THE0_STATUS_INVALID_STATE` when the service is already running;
- * `THE0_STATUS_INVALID_ARGUMENT` for unknown flags, a NULL `out_mode`, or an invalid setting in
- * the environment (port, host, timeout, limits); `THE0_STATUS_IO` when the server cannot listen;
- * `THE0_STATUS_PANIC`.
+ * `THE0_STATUS_INVALID_ARGUMENT` for unknown flags, a NULL out-pointer, a bad `env_json`, or an
+ * invalid setting in the environment (port, host, timeout, limits, workers); `THE0_STATUS_IO`
+ * when the server cannot listen; `THE0_STATUS_PANIC`.
  *
  * # Safety
- * `out_mode` must be NULL or writable.
+ * `env_json` must be NULL or a NUL-terminated string; every out-pointer NULL or writable.
  */
-int32_t the0_query_start(uint32_t flags, int32_t *out_mode);
+int32_t the0_query_start(const char *env_json,
+                         uint32_t flags,
+                         uint32_t default_workers,
+                         int32_t *out_mode,
+                         uint32_t *out_workers,
+                         char **out_stderr);
 
 /**
  * Waits up to `timeout_ms` milliseconds for a query request and hands it to the calling thread.
@@ -306,7 +489,8 @@ int32_t the0_query_start(uint32_t flags, int32_t *out_mode);
  * `*out_params_json` its parameters as a JSON object, with their JSON types (URL query-string
  * values are strings, JSON body values keep their types); `*out_strings_json` the same
  * parameters as a JSON object of strings — a string parameter as it is, any other value as its
- * JSON text — which is what a request's `get(key)` returns in every the0 SDK. The three strings
+ * JSON text, keys sorted — which is what a request's `get(key)` returns in the statically typed
+ * the0 SDKs. The three strings
  * are new NUL-terminated UTF-8 strings owned by the caller: free each with `the0_bytes_free`. On
  * any other status they are NULL and `*out_id` is 0.
  *
@@ -328,8 +512,9 @@ int32_t the0_query_next(uint32_t timeout_ms,
 
 /**
  * Answers request `id` (from `the0_query_next`). `reply` is `THE0_REPLY_OK` with `body` the
- * handler's result as JSON text, or `THE0_REPLY_ERROR` with `body` the handler's error message.
- * Each request takes exactly one answer.
+ * handler's result as JSON text, `THE0_REPLY_ERROR` with `body` the handler's error message, or
+ * `THE0_REPLY_UNSERIALIZABLE` with `body` the reason the result could not be serialized. Each
+ * request takes exactly one answer.
  *
  * Returns `THE0_STATUS_OK`; `THE0_STATUS_UNKNOWN_REQUEST` when `id` is not waiting for an answer
  * (never handed out, already answered, or timed out — its client got 504); `THE0_STATUS_INVALID_JSON`
@@ -360,77 +545,112 @@ int32_t the0_query_stop(void);
  * Waits until the service has finished — the server stopped, or the ephemeral/info answer was
  * written to the result file — releases it (state is writable again), and writes the exit code
  * the process should end with to `*out_exit_code`: 0, or 1 when the ephemeral query failed, the
- * result could not be written, or the server failed. Call it after `the0_query_next` returned
- * `THE0_STATUS_DONE`; in server mode, after `the0_query_stop` (or a signal, with
- * `THE0_START_HANDLE_SIGNALS`).
+ * result could not be written, or the server failed. `*out_stderr` receives the lines to print
+ * on stderr, whatever the status (NULL when there are none). Call it after `the0_query_next`
+ * returned `THE0_STATUS_DONE` — in server mode after `the0_query_stop` (or a signal, with
+ * `THE0_START_HANDLE_SIGNALS`); in ephemeral mode it may be called at once, from a thread that
+ * does not run the handler, and returns when the answer is written.
  *
- * Returns `THE0_STATUS_OK`; `THE0_STATUS_INVALID_STATE` when the service is not running;
- * `THE0_STATUS_INVALID_ARGUMENT` when `out_exit_code` is NULL; `THE0_STATUS_PANIC`.
+ * Returns `THE0_STATUS_OK`; `THE0_STATUS_TIMEOUT` when the ephemeral handler did not answer in
+ * time: the 504 result is written, `*out_exit_code` is 1 and the handler is still running on one
+ * of your threads — print the lines and end the process now, without waiting for it;
+ * `THE0_STATUS_INVALID_STATE` when the service is not running; `THE0_STATUS_INVALID_ARGUMENT`
+ * when an out-pointer is NULL; `THE0_STATUS_PANIC`.
  *
  * # Safety
- * `out_exit_code` must be NULL or writable.
+ * Both out-pointers must be NULL or writable.
  */
-int32_t the0_query_finish(int32_t *out_exit_code);
+int32_t the0_query_finish(int32_t *out_exit_code, char **out_stderr);
 
 /**
  * Writes the bot configuration (`BOT_CONFIG`) as JSON text to `*out_json`; `{}` when it is unset
  * or not JSON, as in every the0 SDK's `getConfig`.
  *
+ * Reads `BOT_CONFIG` from `env_json` (`THE0_ENV_QUERY`; NULL: the process environment).
+ *
  * `*out_json` receives a new NUL-terminated UTF-8 string owned by the caller (free it with
  * `the0_bytes_free`), or NULL when the status is not `THE0_STATUS_OK`.
  *
- * Returns `THE0_STATUS_OK`; `THE0_STATUS_INVALID_ARGUMENT` when `out_json` is NULL;
- * `THE0_STATUS_PANIC`.
+ * Returns `THE0_STATUS_OK`; `THE0_STATUS_INVALID_ARGUMENT` when `out_json` is NULL or
+ * `env_json` is bad; `THE0_STATUS_PANIC`.
  *
  * # Safety
- * `out_json` must be NULL or writable.
+ * `env_json` must be NULL or a NUL-terminated string; `out_json` NULL or writable.
  */
-int32_t the0_query_config(char **out_json);
+int32_t the0_query_config(const char *env_json, char **out_json);
 
 /**
- * Writes the parameters of the ephemeral query (`QUERY_PARAMS` when `QUERY_PATH` is set) in
- * string form, as a JSON object of strings, to `*out_json`; `{}` otherwise. This is
- * `getParams()` outside a handler; inside one, use the strings `the0_query_next` returned.
+ * Writes the parameters of the query outside a handler — those of `QUERY_PARAMS` when
+ * `QUERY_PATH` is set, else none — as a JSON object with their JSON types to `*out_params_json`,
+ * and as a JSON object of strings (a string as it is, anything else as its JSON text, keys
+ * sorted) to `*out_strings_json`. This is `getParams()` outside a handler; inside one, use what
+ * `the0_query_next` returned.
  *
- * `*out_json` receives a new NUL-terminated UTF-8 string owned by the caller (free it with
+ * Reads `QUERY_PATH` and `QUERY_PARAMS` from `env_json` (`THE0_ENV_QUERY`).
+ *
+ * Both receive new NUL-terminated UTF-8 strings owned by the caller (free each with
  * `the0_bytes_free`), or NULL when the status is not `THE0_STATUS_OK`.
  *
- * Returns `THE0_STATUS_OK`; `THE0_STATUS_INVALID_ARGUMENT` when `out_json` is NULL;
- * `THE0_STATUS_PANIC`.
+ * Returns `THE0_STATUS_OK`; `THE0_STATUS_INVALID_ARGUMENT` when an out-pointer is NULL or
+ * `env_json` is bad; `THE0_STATUS_PANIC`.
  *
  * # Safety
- * `out_json` must be NULL or writable.
+ * `env_json` must be NULL or a NUL-terminated string; both out-pointers NULL or writable.
  */
-int32_t the0_query_params(char **out_json);
+int32_t the0_query_params(const char *env_json, char **out_params_json, char **out_strings_json);
 
 /**
  * Writes 1 to `*out_active` when this process answers queries — `QUERY_PATH` is set, or the
  * query service is started — so state is read-only; else 0.
  *
- * Returns `THE0_STATUS_OK`; `THE0_STATUS_INVALID_ARGUMENT` when `out_active` is NULL;
- * `THE0_STATUS_PANIC`.
+ * Reads `QUERY_PATH` from `env_json` (`THE0_ENV_QUERY` or `THE0_ENV_STATE`).
+ *
+ * Returns `THE0_STATUS_OK`; `THE0_STATUS_INVALID_ARGUMENT` when `out_active` is NULL or
+ * `env_json` is bad; `THE0_STATUS_PANIC`.
  *
  * # Safety
- * `out_active` must be NULL or writable.
+ * `env_json` must be NULL or a NUL-terminated string; `out_active` NULL or writable.
  */
-int32_t the0_query_is_query_mode(int32_t *out_active);
+int32_t the0_query_is_query_mode(const char *env_json, int32_t *out_active);
 
 /**
  * Stores the JSON text `value_json` under `key`, in canonical form, atomically.
+ *
+ * Reads `STATE_DIR` and `QUERY_PATH` from `env_json` (`THE0_ENV_STATE`; NULL: the process
+ * environment).
  *
  * Returns `THE0_STATUS_OK`; `THE0_STATUS_INVALID_KEY` for a key that breaks a key rule;
  * `THE0_STATUS_INVALID_JSON` when `value_json` is not JSON; `THE0_STATUS_READ_ONLY` while this
  * process serves queries (`QUERY_PATH` is set, or the query service is started);
  * `THE0_STATUS_IO` when the file cannot be written; `THE0_STATUS_INVALID_ARGUMENT` for a NULL or
- * non-UTF-8 argument; `THE0_STATUS_PANIC`.
+ * non-UTF-8 argument or an `env_json` that lacks a name; `THE0_STATUS_PANIC`.
  *
  * # Safety
- * `key` and `value_json` must be NULL or NUL-terminated strings.
+ * `env_json`, `key` and `value_json` must be NULL or NUL-terminated strings.
  */
-int32_t the0_state_set(const char *key, const char *value_json);
+int32_t the0_state_set(const char *env_json, const char *key, const char *value_json);
+
+/**
+ * Reports a `set` of a value the host could not serialize to JSON: `detail` is its serializer's
+ * reason. Always fails, with the status and message every the0 SDK gives for it — read-only and
+ * key errors first, as for any `set`, else `THE0_STATUS_INVALID_JSON` with
+ * `value for state key "<key>" cannot be serialized: <detail>` — so the host raises exactly that.
+ * Nothing is written.
+ *
+ * Reads `STATE_DIR` and `QUERY_PATH` from `env_json` (`THE0_ENV_STATE`).
+ *
+ * Returns `THE0_STATUS_READ_ONLY`, `THE0_STATUS_INVALID_KEY` or `THE0_STATUS_INVALID_JSON`;
+ * `THE0_STATUS_INVALID_ARGUMENT` for a NULL or non-UTF-8 argument; `THE0_STATUS_PANIC`.
+ *
+ * # Safety
+ * `env_json`, `key` and `detail` must be NULL or NUL-terminated strings.
+ */
+int32_t the0_state_set_unserializable(const char *env_json, const char *key, const char *detail);
 
 /**
  * Writes the JSON text stored under `key` to `*out_json`.
+ *
+ * Reads `STATE_DIR` from `env_json` (`THE0_ENV_STATE_READ`, or `THE0_ENV_STATE`).
  *
  * `*out_json` receives a new NUL-terminated UTF-8 string owned by the caller (free it with
  * `the0_bytes_free`), or NULL when the status is not `THE0_STATUS_OK`.
@@ -441,36 +661,42 @@ int32_t the0_state_set(const char *key, const char *value_json);
  * `THE0_STATUS_PANIC`.
  *
  * # Safety
- * `key` must be NULL or a NUL-terminated string; `out_json` NULL or writable.
+ * `env_json` and `key` must be NULL or NUL-terminated strings; `out_json` NULL or writable.
  */
-int32_t the0_state_get(const char *key, char **out_json);
+int32_t the0_state_get(const char *env_json, const char *key, char **out_json);
 
 /**
  * Writes 1 to `*out_exists` when `key` has a value, else 0.
+ *
+ * Reads `STATE_DIR` from `env_json` (`THE0_ENV_STATE_READ`, or `THE0_ENV_STATE`).
  *
  * Returns `THE0_STATUS_OK`; `THE0_STATUS_INVALID_KEY`; `THE0_STATUS_IO`;
  * `THE0_STATUS_INVALID_ARGUMENT` for a NULL or non-UTF-8 argument; `THE0_STATUS_PANIC`.
  *
  * # Safety
- * `key` must be NULL or a NUL-terminated string; `out_exists` NULL or writable.
+ * `env_json` and `key` must be NULL or NUL-terminated strings; `out_exists` NULL or writable.
  */
-int32_t the0_state_exists(const char *key, int32_t *out_exists);
+int32_t the0_state_exists(const char *env_json, const char *key, int32_t *out_exists);
 
 /**
  * Removes `key`; writes 1 to `*out_existed` when it had a value, else 0.
+ *
+ * Reads `STATE_DIR` and `QUERY_PATH` from `env_json` (`THE0_ENV_STATE`).
  *
  * Returns `THE0_STATUS_OK`; `THE0_STATUS_INVALID_KEY`; `THE0_STATUS_READ_ONLY` while this process
  * serves queries; `THE0_STATUS_IO`; `THE0_STATUS_INVALID_ARGUMENT` for a NULL or non-UTF-8
  * argument; `THE0_STATUS_PANIC`.
  *
  * # Safety
- * `key` must be NULL or a NUL-terminated string; `out_existed` NULL or writable.
+ * `env_json` and `key` must be NULL or NUL-terminated strings; `out_existed` NULL or writable.
  */
-int32_t the0_state_delete(const char *key, int32_t *out_existed);
+int32_t the0_state_delete(const char *env_json, const char *key, int32_t *out_existed);
 
 /**
  * Writes every key that has a value, sorted, as a JSON array of strings to `*out_json`
  * (`[]` when the state directory does not exist yet).
+ *
+ * Reads `STATE_DIR` from `env_json` (`THE0_ENV_STATE_READ`, or `THE0_ENV_STATE`).
  *
  * `*out_json` receives a new NUL-terminated UTF-8 string owned by the caller (free it with
  * `the0_bytes_free`), or NULL when the status is not `THE0_STATUS_OK`.
@@ -479,17 +705,22 @@ int32_t the0_state_delete(const char *key, int32_t *out_existed);
  * `THE0_STATUS_INVALID_ARGUMENT` when `out_json` is NULL; `THE0_STATUS_PANIC`.
  *
  * # Safety
- * `out_json` must be NULL or writable.
+ * `env_json` must be NULL or a NUL-terminated string; `out_json` NULL or writable.
  */
-int32_t the0_state_list(char **out_json);
+int32_t the0_state_list(const char *env_json, char **out_json);
 
 /**
  * Removes every key.
  *
+ * Reads `STATE_DIR` and `QUERY_PATH` from `env_json` (`THE0_ENV_STATE`).
+ *
  * Returns `THE0_STATUS_OK`; `THE0_STATUS_READ_ONLY` while this process serves queries;
- * `THE0_STATUS_IO`; `THE0_STATUS_PANIC`.
+ * `THE0_STATUS_IO`; `THE0_STATUS_INVALID_ARGUMENT` for a bad `env_json`; `THE0_STATUS_PANIC`.
+ *
+ * # Safety
+ * `env_json` must be NULL or a NUL-terminated string.
  */
-int32_t the0_state_clear(void);
+int32_t the0_state_clear(const char *env_json);
 
 /**
  * Copies the message of the last failure on the calling thread into `*out_message`.

@@ -8,7 +8,8 @@
 # 4. builds the C suite (tests/c) and the README's example twice, once linked against the .so
 #    and once against the .a, and runs it for both;
 # 5. runs the whole C suite again under valgrind memcheck (children included) and fails on any
-#    memcheck error (invalid reads or writes, uninitialised values...) or definite leak.
+#    memcheck error (invalid reads or writes, uninitialised values...) or definite leak;
+# 6. runs the conformance suite (tests/conformance) against the C driver.
 #
 # Cargo outputs go to ${CARGO_TARGET_DIR:-<repo>/target}; the C binaries to
 # <target>/the0-ffi-c. Nothing is written to the source tree.
@@ -126,4 +127,8 @@ if ((processes == 0 || errors != 0 || invalid != 0 || definite != 0)); then
     echo "valgrind found problems; logs in $logs" >&2
     exit 1
 fi
+step "the conformance suite against the C driver (tests/conformance/drivers/c)"
+c_driver="$("$root/tests/conformance/drivers/c/build.sh")"
+THE0_CONFORMANCE_DRIVER="$c_driver" cargo test -p the0-conformance --test driver
+
 echo "sdk-ffi: all tests passed"

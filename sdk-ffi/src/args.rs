@@ -5,7 +5,7 @@
 
 use std::ffi::{CStr, c_char};
 
-use serde_json::Value;
+use the0_sdk::host::Env;
 use the0_sdk::{Error, Result};
 
 /// The NUL-terminated UTF-8 string at `ptr`, the parameter `name` of the export.
@@ -33,24 +33,17 @@ pub(crate) unsafe fn optional_text<'a>(ptr: *const c_char, name: &str) -> Result
         .map_err(|e| Error::InvalidArgument(format!("{name} is not valid UTF-8: {e}")))
 }
 
-/// The JSON text at `ptr`, parsed by the core (`INVALID_JSON` naming `name` if it is not JSON).
+/// The host's environment at `ptr`: NULL for the process environment, else a JSON object of
+/// variable names to strings or null (see `the0_env_names`).
 ///
 /// # Safety
 /// As [`text`].
-pub(crate) unsafe fn json(ptr: *const c_char, name: &str) -> Result<Value> {
+pub(crate) unsafe fn env(ptr: *const c_char) -> Result<Env> {
     // SAFETY: forwarded from the caller.
-    the0_sdk::json::parse(name, unsafe { text(ptr, name) }?)
-}
-
-/// Like [`json`], for parameters where NULL means "no data".
-///
-/// # Safety
-/// As [`text`].
-pub(crate) unsafe fn optional_json(ptr: *const c_char, name: &str) -> Result<Option<Value>> {
-    // SAFETY: forwarded from the caller.
-    unsafe { optional_text(ptr, name) }?
-        .map(|text| the0_sdk::json::parse(name, text))
-        .transpose()
+    match unsafe { optional_text(ptr, "env_json") }? {
+        None => Ok(Env::Native),
+        Some(text) => Env::from_json(text),
+    }
 }
 
 /// The out-parameter `name` at `ptr`, checked non-NULL and set to `cleared`, so that it holds a

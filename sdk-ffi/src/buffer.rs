@@ -35,9 +35,17 @@ impl TextOut {
     }
 
     /// Stores a new NUL-terminated copy of `text`; the caller of the export owns it.
-    pub(crate) fn put(self, text: &str) {
+    pub(crate) fn put(&self, text: &str) {
         // SAFETY: `new` checked that the slot is non-NULL and writable.
         unsafe { *self.0 = copy(text) }
+    }
+
+    /// Stores lines for the caller to print: NULL when there are none, else the lines joined by
+    /// newlines, without a trailing one.
+    pub(crate) fn put_lines(&self, lines: &[String]) {
+        if !lines.is_empty() {
+            self.put(&lines.join("\n"));
+        }
     }
 }
 

@@ -17,11 +17,14 @@
 //!   with `the0_bytes_free` (`buffer.rs`);
 //! - it is thread-safe, may be called from any host thread, and never calls back into the host:
 //!   query handlers run on host threads that poll `the0_query_next` (`query.rs`);
+//! - it reads the environment through the host's view, `env_json` (`env.rs`), and prints
+//!   nothing: lines come back for the host to write on its own streams;
 //! - its body runs inside `catch_unwind`, so a panic in the core is a `PANIC` status, never an
 //!   abort or undefined behaviour.
 
 mod args;
 mod buffer;
+mod env;
 mod input;
 mod query;
 mod state;
@@ -30,7 +33,7 @@ mod status;
 /// The version of this ABI, returned by `the0_abi_version`. It changes whenever an export's
 /// signature or meaning changes incompatibly; every SDK checks it when it loads the library and
 /// refuses to run against a version it was not built for.
-pub const THE0_ABI_VERSION: u32 = 1;
+pub const THE0_ABI_VERSION: u32 = 2;
 
 /// The ABI version of the loaded library (`THE0_ABI_VERSION` of the header it was built with).
 ///

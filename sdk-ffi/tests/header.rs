@@ -5,6 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use the0_sdk::Status;
+use the0_sdk::host::{Payload, Scope};
 use the0_sdk::query::Mode;
 
 fn header_path() -> PathBuf {
@@ -42,6 +43,19 @@ fn header_carries_the_cores_status_and_mode_tables() {
     let header = include_str!("../include/the0.h");
     for status in Status::ALL {
         let line = format!("THE0_STATUS_{} = {},", status.name(), status.code());
+        assert!(header.contains(&line), "the header lacks `{line}`");
+    }
+    for scope in Scope::ALL_SCOPES {
+        let name = match scope {
+            Scope::StateRead => "STATE_READ".to_owned(),
+            other => format!("{other:?}").to_uppercase(),
+        };
+        let line = format!("THE0_ENV_{name} = {},", scope as i32);
+        assert!(header.contains(&line), "the header lacks `{line}`");
+    }
+    for payload in Payload::ALL {
+        let name = payload.name().replace(' ', "_").to_uppercase();
+        let line = format!("THE0_PAYLOAD_{name} = {},", payload as i32);
         assert!(header.contains(&line), "the header lacks `{line}`");
     }
     for mode in [Mode::Ephemeral, Mode::Server, Mode::Info] {

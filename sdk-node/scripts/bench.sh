@@ -2,7 +2,8 @@
 # Benchmark (issue 7, item 6): the same JavaScript handler behind the core's query server
 # (@the0/sdk, napi addon) and behind a plain node:http server, measured in one run with
 # `wrk -t2 -c32 -d10s --latency`. Prints requests/s, p50 and p99 for both and their ratio, each
-# beside its target. Asserts nothing. Honours CARGO_TARGET_DIR; BENCH_DURATION overrides 10s.
+# beside its target; then state.get / state.set ops/s against upstream's pure-JS file IO
+# (scripts/bench-state.js). Asserts nothing. Honours CARGO_TARGET_DIR; BENCH_DURATION overrides 10s.
 set -euo pipefail
 
 SDK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -81,6 +82,24 @@ BENCH_PORT=$port node scripts/bench-server.js http &
 SERVERS+=($!)
 measure "plain node:http" "$port"
 HTTP_RPS=$RPS HTTP_P50=$P50 HTTP_P99=$P99
+
+echo "bench.sh: state ops/s (tmpfs and disk)" >&2
+SHM=/dev/shm; { [ -d "$SHM" ] && [ -w "$SHM" ]; } || SHM="$(mktemp -d)"
+STATE_TMPFS="$(node scripts/bench-state.js 2 "$SHM")"
+STATE_DISK="$(node scripts/bench-state.js 2)"
+
+node - "$STATE_TMPFS" "$STATE_DISK" <<'JS'
+const [tmpfs, disk] = process.argv.slice(2).map((t) => JSON.parse(t));
+console.log('\nNode SDK state ops/s (same value, 16 keys, round-robin)');
+for (const [where, r] of [['tmpfs', tmpfs], ['disk', disk]]) {
+  for (const op of ['get', 'set']) {
+    const ratio = r.the0[op] / r.upstream[op];
+    console.log(
+      `state.${op} (${where.padEnd(5)}) ${Math.round(r.the0[op]).toString().padStart(8)}/s   upstream ${Math.round(r.upstream[op]).toString().padStart(8)}/s  ratio ${ratio.toFixed(2)}x  target >= 1.0x  ${ratio >= 1 ? 'meets target' : 'BELOW target'}`,
+    );
+  }
+}
+JS
 
 node - "$CORE_RPS" "$CORE_P50" "$CORE_P99" "$HTTP_RPS" "$HTTP_P50" "$HTTP_P99" "$TARGET_RPS" "$UPSTREAM_RPS" "$DURATION" <<'JS'
 const [coreRps, coreP50, coreP99, httpRps, httpP50, httpP99, target, upstream, duration] = process.argv.slice(2);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Node SDK's single test entry point, for a clean clone on a fresh machine (needs node/npm
 # and cargo): installs npm dependencies, builds the napi addon (cargo) and the TypeScript
-# package, runs the SDK's tests (node --test), the example bot's tests, and the conformance
-# suite against the Node driver. Honours CARGO_TARGET_DIR.
+# package, runs the SDK's tests (node --test, then vitest in worker threads), the example bot's
+# tests, and the conformance suite against the Node driver. Honours CARGO_TARGET_DIR and
+# THE0_CACHE (vitest is installed there, outside the clone).
 set -euo pipefail
 
 SDK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,6 +45,18 @@ echo "$RUST_DRIVER"
 step "sdk-node: node --test"
 cd "$SDK_DIR"
 THE0_RUST_DRIVER="$RUST_DRIVER" npm test
+
+step "sdk-node: vitest in worker threads (--pool=threads): process.env and console are the test's"
+# vitest is installed once into a cache outside the clone, pinned.
+VITEST_DIR="${THE0_CACHE:-$HOME/.cache/the0-runtime}/npm-vitest"
+VITEST_VERSION=3.2.7
+if [ ! -x "$VITEST_DIR/node_modules/.bin/vitest" ] ||
+  [ "$(node -p "require('$VITEST_DIR/node_modules/vitest/package.json').version")" != "$VITEST_VERSION" ]; then
+  mkdir -p "$VITEST_DIR"
+  [ -f "$VITEST_DIR/package.json" ] || echo '{"private": true}' >"$VITEST_DIR/package.json"
+  (cd "$VITEST_DIR" && npm install --no-save "vitest@$VITEST_VERSION")
+fi
+"$VITEST_DIR/node_modules/.bin/vitest" run --root "$SDK_DIR/vitest" --pool=threads --globals
 
 step "examples/typescript-price-alerts: npm ci, build, node --test"
 cd "$EXAMPLE_DIR"

@@ -1,7 +1,8 @@
 /**
  * Bot input and output: `parse` the bot id and configuration, report the outcome with
  * `success` / `error` / `result` (the result file `/<CODE_MOUNT_DIR>/result.json`), and emit
- * `metric` lines (stdout) and `log` lines (stderr). Every line and file is produced by the core.
+ * `metric` lines (`console.log`) and `log` lines (`console.error`), as upstream. Every line and
+ * file is produced by the core, which reads this thread's `process.env` at every call.
  */
 
 import { call } from './errors';
@@ -33,40 +34,45 @@ export type LogLevel = 'info' | 'warn' | 'error';
  *   not JSON.
  */
 export function parse<T = Record<string, unknown>>(): BotInput<T> {
-  const input = call(() => native.inputParse());
+  const input = call(() => native.inputParse(process.env));
   return { id: input.id, config: JSON.parse(input.configJson) as T };
+}
+
+/** Prints lines the core handed back on stderr. */
+export function printStderr(lines: string[]): void {
+  for (const line of lines) console.error(line);
 }
 
 /** Writes `{"status":"success","message":...}` (with `data` when given) to the result file. */
 export function success(message: string, data?: unknown): void {
-  const json = toOptionalJson(data);
-  call(() => native.inputSuccess(String(message), json));
+  const json = toOptionalJson(data, 'result_data');
+  printStderr(call(() => native.inputReport(process.env, 'success', String(message), json)));
 }
 
 /** Writes `{"status":"error","message":...}` (with `data` when given) and exits with code 1. */
 export function error(message: string, data?: unknown): never {
-  const json = toOptionalJson(data);
-  call(() => native.inputError(String(message), json));
+  const json = toOptionalJson(data, 'result_data');
+  printStderr(call(() => native.inputReport(process.env, 'error', String(message), json)));
   process.exit(1);
 }
 
 /** Writes `value`, as it is, to the result file. */
 export function result(value: unknown): void {
-  const json = toJson(value);
-  call(() => native.inputResult(json));
+  const json = toJson(value, 'result');
+  printStderr(call(() => native.inputResult(process.env, json)));
 }
 
 /**
- * Prints one metric line on stdout: `{"_metric":<type>, ...data, "timestamp":...}` (a value
- * that is not an object goes under `data`).
+ * Prints one metric line with `console.log`: `{"_metric":<type>, ...data, "timestamp":...}` (a
+ * value that is not an object goes under `data`).
  */
 export function metric(type: string, data: unknown): void {
-  const line = call(() => native.formatMetric(String(type), toJson(data)));
-  process.stdout.write(`${line}\n`);
+  const json = toJson(data, 'metric');
+  console.log(call(() => native.metricLine(String(type), json)));
 }
 
 /**
- * Prints one log line on stderr: `{"level":..., "message":..., ...data, "timestamp":...}` (data
+ * Prints one log line with `console.error`: `{"level":..., "message":..., ...data, "timestamp":...}` (data
  * that is not an object goes under `data`). Call as `log(msg)`, `log(msg, level)`,
  * `log(msg, data)` or `log(msg, data, level)`.
  *
@@ -83,9 +89,8 @@ export function log(message: string, dataOrLevel?: unknown, level?: LogLevel): v
   } else {
     data = dataOrLevel;
   }
-  const json = toOptionalJson(data);
-  const line = call(() => native.formatLog(String(message), json, chosen));
-  process.stderr.write(`${line}\n`);
+  const json = toOptionalJson(data, 'log');
+  console.error(call(() => native.logLine(String(message), json, chosen)));
 }
 
 /** Resolves after `ms` milliseconds. */

@@ -9,6 +9,9 @@
 
 import * as path from 'node:path';
 
+/** The environment the core reads: this thread's `process.env`. */
+export type ProcessEnv = NodeJS.ProcessEnv;
+
 /** `BOT_ID` and `BOT_CONFIG` as the core read them. */
 export interface NativeBotInput {
   id: string;
@@ -19,6 +22,13 @@ export interface NativeBotInput {
 export interface NativeFailure {
   status: string;
   message: string;
+}
+
+/** What `queryStart` did; `mode` is null when the service cannot start (`stderr` says why). */
+export interface NativeStarted {
+  mode?: string | null;
+  workers: number;
+  stderr: string[];
 }
 
 /** One query request taken from the core's queue. */
@@ -39,38 +49,55 @@ export interface NativeBatch {
 /** The answer of `queryFinish`. */
 export interface NativeFinished {
   exitCode: number;
+  abandoned: boolean;
+  stderr: string[];
   error?: NativeFailure | null;
 }
 
-/** The functions the addon exports. Errors are thrown with `code` = the core's status name. */
+/** Parameters outside a handler, typed and in string form. */
+export interface NativeParams {
+  paramsJson: string;
+  stringsJson: string;
+}
+
+/** Payloads named in the error of a value that cannot be serialized. */
+export type NativePayload = 'metric' | 'log' | 'result_data' | 'result';
+
+/**
+ * The functions the addon exports. Errors are thrown with `code` = the core's status name.
+ * Functions that read the environment take `process.env`; lines come back for the skin to print.
+ */
 export interface Native {
   coreVersion(): string;
   statusNames(): string[];
 
-  stateSet(key: string, json: string): void;
-  stateGet(key: string): string | null;
-  stateExists(key: string): boolean;
-  stateDelete(key: string): boolean;
-  stateList(): string[];
-  stateClear(): void;
+  stateSet(env: ProcessEnv, key: string, json: string): void;
+  stateSetUnserializable(env: ProcessEnv, key: string, detail: string): never;
+  stateGet(env: ProcessEnv, key: string): string | null;
+  stateExists(env: ProcessEnv, key: string): boolean;
+  stateDelete(env: ProcessEnv, key: string): boolean;
+  stateList(env: ProcessEnv): string[];
+  stateClear(env: ProcessEnv): void;
 
-  inputParse(): NativeBotInput;
-  inputSuccess(message: string, dataJson?: string | null): void;
-  inputError(message: string, dataJson?: string | null): void;
-  inputResult(json: string): void;
-  formatMetric(metricType: string, dataJson: string): string;
-  formatLog(message: string, dataJson?: string | null, level?: string | null): string;
+  inputParse(env: ProcessEnv): NativeBotInput;
+  inputReport(env: ProcessEnv, status: 'success' | 'error', message: string, dataJson?: string | null): string[];
+  inputResult(env: ProcessEnv, json: string): string[];
+  metricLine(metricType: string, dataJson: string): string;
+  logLine(message: string, dataJson?: string | null, level?: string | null): string;
+  unserializable(payload: NativePayload, detail: string): never;
 
   queryRegister(path: string): string;
-  queryStart(): string;
+  queryStart(env: ProcessEnv, defaultWorkers: number): NativeStarted;
   queryNext(timeoutMs: number, max: number): Promise<NativeBatch>;
   queryRespond(id: number, json: string): void;
   queryRespondError(id: number, message: string): void;
+  queryRespondUnserializable(id: number, detail: string): void;
   queryStop(): void;
   queryFinish(): Promise<NativeFinished>;
-  queryGetConfig(): string;
-  queryGetParams(): string;
-  queryIsQueryMode(): boolean;
+  queryConfig(env: ProcessEnv): string;
+  queryParams(env: ProcessEnv): NativeParams;
+  paramStrings(paramsJson: string): string;
+  queryIsQueryMode(env: ProcessEnv): boolean;
 }
 
 function load(): Native {

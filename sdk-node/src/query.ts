@@ -3,8 +3,9 @@
  *
  * `run()` detects the mode once, in the core: `QUERY_PATH` set → answer that one query and write
  * the envelope to `/query/result.json`; `BOT_TYPE=realtime` → serve HTTP (port 9476, or the
- * agent's Unix socket); otherwise → write the `/info` answer. The HTTP server, routing, params
- * (query string and JSON body), envelopes, limits and timeouts are the core's. Requests reach
+ * agent's Unix socket); otherwise → write the `/info` answer — as this thread's `process.env`
+ * says when `run()` starts. The HTTP server, routing, params (query string and JSON body),
+ * envelopes, limits, timeouts and every line printed are the core's. Requests reach
  * JavaScript through a Promise (`queryNext`), so the event loop never blocks: many handlers may
  * be in flight at once and async handlers interleave.
  *
@@ -23,8 +24,8 @@
 
 import { AsyncLocalStorage } from 'node:async_hooks';
 
-import { The0Error, call, failure, fromNative, messageOf } from './errors';
-import { toJson } from './json';
+import { call, failure, messageOf } from './errors';
+import { printStderr } from './input';
 import { native, type NativeIncoming } from './native';
 
 export { ReadOnlyStateError, The0Error } from './errors';
@@ -134,12 +135,12 @@ export function handler<P = Record<string, unknown>>(path: string, fn: QueryHand
 export function getParams(): Record<string, string> {
   const request = current.getStore();
   if (request !== undefined) return request.strings();
-  return JSON.parse(native.queryGetParams()) as Record<string, string>;
+  return JSON.parse(call(() => native.queryParams(process.env)).stringsJson) as Record<string, string>;
 }
 
 /** The bot configuration from `BOT_CONFIG`; `{}` when unset or not valid JSON. */
 export function getConfig<T = Record<string, unknown>>(): T {
-  return JSON.parse(native.queryGetConfig()) as T;
+  return JSON.parse(call(() => native.queryConfig(process.env))) as T;
 }
 
 /**
@@ -147,7 +148,7 @@ export function getConfig<T = Record<string, unknown>>(): T {
  * read-only.
  */
 export function isQueryMode(): boolean {
-  return native.queryIsQueryMode();
+  return call(() => native.queryIsQueryMode(process.env));
 }
 
 /**
@@ -161,41 +162,48 @@ export function isQueryMode(): boolean {
  * A server that cannot start (port in use, bad setting) logs the reason and exits with code 1.
  */
 export async function run(): Promise<void> {
-  let mode: string;
-  try {
-    mode = native.queryStart();
-  } catch (e) {
-    const err = fromNative(e);
-    if (err instanceof The0Error && err.status === 'INVALID_STATE') throw err;
-    fatal(`query service cannot start: ${messageOf(err)}`);
-  }
-
-  const server = mode === 'server';
+  // Signal handlers first: the core answers /health as soon as it listens, so a supervisor may
+  // send SIGTERM before queryStart has even returned.
   let signalled = false;
   const onSignal = (): void => {
     signalled = true;
     try {
       native.queryStop();
     } catch {
-      // already finished
+      // not started yet, or already finished
     }
   };
-  if (server) {
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+  const listen = (on: boolean): void => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      if (on) process.on(signal, onSignal);
+      else process.off(signal, onSignal);
+    }
+  };
+  listen(true);
+  let started;
+  try {
+    // Handlers run concurrently on this thread's event loop: the core's worker count does not apply.
+    started = call(() => native.queryStart(process.env, 1));
+  } catch (e) {
+    listen(false);
+    throw e;
   }
+  const server = started.mode === 'server';
+  if (!server) listen(false);
+  else if (signalled) onSignal(); // a signal that came before the server could be stopped
+  printStderr(started.stderr);
+  if (started.mode == null) process.exit(1);
 
   let finished;
   try {
     await pump();
   } finally {
     finished = await native.queryFinish();
-    if (server) {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-    }
+    if (server) listen(false);
   }
+  printStderr(finished.stderr);
   if (finished.error) throw failure(finished.error.status, finished.error.message);
+  // Also when a handler was abandoned after its timeout: it must not hold the process.
   if (finished.exitCode !== 0) process.exit(finished.exitCode);
   if (signalled) exitAfterGrace();
 }
@@ -236,15 +244,15 @@ function dispatch(incoming: NativeIncoming): void {
 }
 
 function answer(id: number, value: unknown): void {
-  let json: string;
   try {
-    json = toJson(value);
-  } catch (e) {
-    answerError(id, `handler result cannot be serialized: ${messageOf(e)}`);
-    return;
-  }
-  try {
-    native.queryRespond(id, json);
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(value);
+    } catch (e) {
+      native.queryRespondUnserializable(id, messageOf(e));
+      return;
+    }
+    native.queryRespond(id, json ?? 'null');
   } catch {
     // The request timed out or its client left (UNKNOWN_REQUEST), or the core answered 500
     // itself (INVALID_JSON): nobody is waiting for more.
@@ -259,18 +267,10 @@ function answerError(id: number, message: string): void {
   }
 }
 
-function logLine(message: string, level: 'warn' | 'error'): void {
-  process.stderr.write(`${native.formatLog(message, undefined, level)}\n`);
-}
-
-function fatal(message: string): never {
-  logLine(message, 'error');
-  process.exit(1);
-}
-
 function exitAfterGrace(): void {
   setTimeout(() => {
-    logLine('query server stopped by a signal; exiting although the event loop is still busy', 'warn');
+    const message = 'query server stopped by a signal; exiting although the event loop is still busy';
+    console.error(native.logLine(message, undefined, 'warn'));
     process.exit();
   }, SIGNAL_EXIT_GRACE_MS).unref();
 }

@@ -5,6 +5,7 @@
  * Key rules, canonical JSON, atomic writes and the read-only guard (writes fail with
  * `ReadOnlyStateError` while this process serves queries) are the core's, identical in every
  * the0 SDK: a value written here is byte for byte the file the Rust or Python SDK writes.
+ * `STATE_DIR` and `QUERY_PATH` are read from this thread's `process.env` at every call.
  *
  * @example
  * ```typescript
@@ -17,7 +18,6 @@
  */
 
 import { call } from './errors';
-import { toJson } from './json';
 import { native } from './native';
 
 export { ReadOnlyStateError, The0Error } from './errors';
@@ -28,7 +28,7 @@ export { ReadOnlyStateError, The0Error } from './errors';
  * @throws The0Error `INVALID_KEY` for a bad key, `CORRUPT_STATE` for a file that is not JSON.
  */
 export function get<T = unknown>(key: string, defaultValue?: T): T | undefined {
-  const text = call(() => native.stateGet(key));
+  const text = call(() => native.stateGet(process.env, key));
   return text === null ? defaultValue : (JSON.parse(text) as T);
 }
 
@@ -38,8 +38,14 @@ export function get<T = unknown>(key: string, defaultValue?: T): T | undefined {
  * @throws ReadOnlyStateError while serving queries; The0Error `INVALID_KEY` for a bad key.
  */
 export function set<T = unknown>(key: string, value: T): void {
-  const json = toJson(value);
-  call(() => native.stateSet(key, json));
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (e) {
+    // The core decides what to report, in its order: read-only, key, then this value.
+    call(() => native.stateSetUnserializable(process.env, key, e instanceof Error ? e.message : String(e)));
+  }
+  call(() => native.stateSet(process.env, key, json ?? 'null'));
 }
 
 /**
@@ -48,14 +54,14 @@ export function set<T = unknown>(key: string, value: T): void {
  * @throws ReadOnlyStateError while serving queries; The0Error `INVALID_KEY` for a bad key.
  */
 export function remove(key: string): boolean {
-  return call(() => native.stateDelete(key));
+  return call(() => native.stateDelete(process.env, key));
 }
 
 export { remove as delete };
 
 /** Every key with a value, sorted. */
 export function list(): string[] {
-  return call(() => native.stateList());
+  return call(() => native.stateList(process.env));
 }
 
 /**
@@ -64,12 +70,12 @@ export function list(): string[] {
  * @throws ReadOnlyStateError while serving queries.
  */
 export function clear(): void {
-  call(() => native.stateClear());
+  call(() => native.stateClear(process.env));
 }
 
 /** Whether `key` has a value. @throws The0Error `INVALID_KEY` for a bad key. */
 export function exists(key: string): boolean {
-  return call(() => native.stateExists(key));
+  return call(() => native.stateExists(process.env, key));
 }
 
 /**
@@ -77,7 +83,7 @@ export function exists(key: string): boolean {
  * Useful to pass a stored value on without parsing it.
  */
 export function getJson(key: string): string | undefined {
-  const text = call(() => native.stateGet(key));
+  const text = call(() => native.stateGet(process.env, key));
   return text === null ? undefined : text;
 }
 
@@ -87,5 +93,5 @@ export function getJson(key: string): string | undefined {
  * @throws The0Error `INVALID_JSON` when `json` is not JSON text.
  */
 export function setJson(key: string, json: string): void {
-  call(() => native.stateSet(key, json));
+  call(() => native.stateSet(process.env, key, json));
 }

@@ -6,7 +6,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -113,19 +112,6 @@ export function jsonLines(text: string): unknown[] {
     .map((l) => JSON.parse(l) as unknown);
 }
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export interface HttpAnswer {
   status: number;
   contentType: string | undefined;
@@ -163,22 +149,7 @@ export function request(port: number, method: string, urlPath: string, body?: st
   });
 }
 
-/** Polls `GET /health` until it answers 200 (or throws after `limitMs`). */
-export async function waitForHealth(port: number, limitMs = 20_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    try {
-      const r = await request(port, 'GET', '/health');
-      if (r.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`server on port ${port} not healthy after ${limitMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-/** A query server fixture started in realtime mode on a free 127.0.0.1 port. */
+/** A query server fixture started in realtime mode on 127.0.0.1, port 0. */
 export interface Server {
   port: number;
   child: ChildProcess;
@@ -186,28 +157,42 @@ export interface Server {
   exited: Promise<Outcome>;
 }
 
+const STARTED = /"message":"Query server started on 127\.0\.0\.1:(\d+)"/;
+
+/**
+ * Starts `fixture` as a realtime query server on port 0 and reads the port the kernel chose
+ * from the line the SDK prints when the server listens ("Query server started on ...").
+ */
 export async function startServer(
   fixture: string,
   env: Record<string, string | undefined> = {},
   args: string[] = [],
   limitMs = 60_000,
 ): Promise<Server> {
-  const port = await freePort();
   const child = spawn(process.execPath, [path.join(FIXTURES, fixture), ...args], {
     env: cleanEnv({
       BOT_TYPE: 'realtime',
       THE0_QUERY_HOST: '127.0.0.1',
-      THE0_QUERY_PORT: String(port),
+      THE0_QUERY_PORT: '0',
       ...env,
     }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const listening = new Promise<number>((resolve) => {
+    let seen = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      seen += d.toString('utf8');
+      const m = STARTED.exec(seen);
+      if (m) resolve(Number(m[1]));
+    });
+  });
   const exited = collect(child, limitMs);
+  let port: number;
   try {
-    await Promise.race([
-      waitForHealth(port),
-      exited.then((o) => {
-        throw new Error(`server exited early (${o.code}): ${o.stderr}`);
+    port = await Promise.race([
+      listening,
+      exited.then((o): number => {
+        throw new Error(`server exited before listening (${o.code}): ${o.stderr}`);
       }),
     ]);
   } catch (e) {

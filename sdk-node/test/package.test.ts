@@ -40,6 +40,21 @@ test('the status table matches the core', () => {
   assert.equal(native.coreVersion(), pkg.version, 'package and core versions agree');
 });
 
+test('src/native.ts describes exactly the functions the addon exports', () => {
+  // The addon's exports, as loaded...
+  const addon = require(path.join(PKG_DIR, 'native', 'the0.node')) as Record<string, unknown>;
+  const exported = Object.keys(addon)
+    .filter((name) => typeof addon[name] === 'function')
+    .sort();
+  // ...against the methods of `interface Native` in the TypeScript source.
+  const source = fs.readFileSync(path.join(PKG_DIR, 'src', 'native.ts'), 'utf8');
+  const body = /export interface Native \{([\s\S]*?)\n\}/.exec(source);
+  assert.ok(body, 'src/native.ts has an `export interface Native { ... }`');
+  const described = [...body[1].matchAll(/^\s+(\w+)\(/gm)].map((m) => m[1]).sort();
+  assert.ok(described.length > 20, `only ${described.length} methods found in interface Native`);
+  assert.deepEqual(described, exported);
+});
+
 test('`npm install <sdk-node folder>` gives a working package (CommonJS, ESM, and the upstream alias)', () => {
   const app = tempDir('the0-node-app-');
   fs.writeFileSync(

@@ -24,6 +24,7 @@ const ALL_PATHS = [
   '/gate',
   '/health',
   '/info',
+  '/inside',
   '/mode',
   '/never',
   '/no-slash',
@@ -39,6 +40,14 @@ const ALL_PATHS = [
 
 function stderrLines(out: Outcome): Array<Record<string, unknown>> {
   return jsonLines(out.stderr) as Array<Record<string, unknown>>;
+}
+
+/** Polls the fixture's `/inside` until `field` reaches 1: the request is inside its handler. */
+async function untilInside(port: number, field: 'waiting' | 'sleeping'): Promise<void> {
+  for (;;) {
+    const r = await request(port, 'GET', '/inside');
+    if ((r.body as { data: Record<string, number> }).data[field] >= 1) return;
+  }
 }
 
 function ranToTheEnd(out: Outcome): boolean {
@@ -230,7 +239,7 @@ describe('server mode over HTTP', () => {
 
   test('async handlers interleave: a waiting handler does not hold up the others', async () => {
     const waiting = request(server.port, 'GET', '/gate');
-    await new Promise((r) => setTimeout(r, 100));
+    await untilInside(server.port, 'waiting');
     const opener = await request(server.port, 'GET', '/open');
     assert.deepEqual(opener.body, { status: 'ok', data: { opened: 1 } });
     const gate = await waiting;
@@ -308,7 +317,7 @@ describe('server lifecycle (child processes)', () => {
   test('requests in flight at SIGTERM still get their answer', async () => {
     const server = await startServer('query-bot.js', { STATE_DIR: tempDir() });
     const inFlight = request(server.port, 'GET', '/sleep?ms=300');
-    await new Promise((r) => setTimeout(r, 100));
+    await untilInside(server.port, 'sleeping');
     server.child.kill('SIGTERM');
     const r = await inFlight;
     assert.equal(r.status, 200);

@@ -130,12 +130,25 @@ describe('state', () => {
     assert.equal(state.get('k'), 1);
   });
 
-  test('values JSON cannot express are refused before the core', () => {
-    assert.throws(() => state.set('big', 10n), TypeError);
+  test('values JSON cannot express are refused with the core\'s error, and nothing is written', () => {
+    expectError(
+      () => state.set('big', 10n),
+      'INVALID_JSON',
+      'value for state key "big" cannot be serialized: Do not know how to serialize a BigInt',
+    );
     const circular: Record<string, unknown> = {};
     circular.self = circular;
-    assert.throws(() => state.set('loop', circular), TypeError);
+    assert.throws(
+      () => state.set('loop', circular),
+      (e: unknown) =>
+        e instanceof The0Error &&
+        e.status === 'INVALID_JSON' &&
+        e.message.startsWith('value for state key "loop" cannot be serialized: Converting circular structure to JSON'),
+    );
     assert.equal(state.exists('big'), false);
+    assert.equal(state.exists('loop'), false);
+    // The key rule is reported first, as for any set.
+    expectError(() => state.set('a/b', 10n), 'INVALID_KEY', 'invalid state key "a/b": must not contain \'/\' or \'\\\'');
   });
 
   test('a corrupt file is an error naming the key and the file', () => {

@@ -30,7 +30,7 @@ the0_python_venv() {
             fi
         fi
     fi
-    "$PY" -m pip install -q --disable-pip-version-check "maturin>=1.5,<2" "pytest>=7"
+    "$PY" -m pip install -q --disable-pip-version-check "maturin>=1.5,<2" "pytest>=7" "mypy>=1.10"
     echo "== pip install ./sdk-python (builds the0._native, release)"
     (cd "$ROOT" && "$PY" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./sdk-python)
 }

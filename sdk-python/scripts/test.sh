@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Python SDK's tests, from a clean clone on a fresh machine (the single entry point for make):
-#   1. a private venv with maturin and pytest; `pip install ./sdk-python` (builds the extension)
+#   1. a private venv with maturin, pytest and mypy; `pip install ./sdk-python` (builds the extension)
 #   2. a wheel with `maturin build`, checked for the files a user needs
-#   3. pytest: the SDK (sdk-python/tests) and the example bot (examples/python-sma-crossover)
+#   3. mypy's stubtest (the0/_native.pyi against the extension); pytest: the SDK
+#      (sdk-python/tests) and the example bot (examples/python-sma-crossover)
 #   4. the shared conformance suite against the Python driver
 # Needs python3 (>= 3.11, with venv), cargo, and access to PyPI.
 set -euo pipefail
@@ -31,6 +32,9 @@ echo "== cargo build: the Rust driver and the Rust example bot (for the cross-SD
 TARGET="$(the0_target_dir)"
 export THE0_RUST_DRIVER="$TARGET/debug/the0-driver-rust"
 export THE0_RUST_SMA_BOT="$TARGET/debug/sma-bot"
+
+echo "== mypy stubtest: the0/_native.pyi matches the extension"
+(cd "$CACHE" && "$PY" -m mypy.stubtest the0._native)
 
 echo "== pytest: sdk-python"
 (cd "$ROOT/sdk-python" && "$PY" -m pytest -q -p no:cacheprovider tests)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
+import threading
 import textwrap
-import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
@@ -59,12 +60,6 @@ def run_python(path: Path, env: Dict[str, str], timeout: float = 60, args: List[
     )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class UnixHTTPConnection(http.client.HTTPConnection):
     def __init__(self, path: str, timeout: float = 30) -> None:
         super().__init__("localhost", timeout=timeout)
@@ -106,10 +101,15 @@ def get(target: Target, path: str) -> Tuple[int, Any]:
 
 
 class Server:
-    """A query program started in server mode; killed on exit from the ``with`` block."""
+    """A query program started in server mode; killed on exit from the ``with`` block.
 
-    def __init__(self, path: Path, env: Dict[str, str], target: Target) -> None:
-        self.target = target
+    The program binds port 0 (or its Unix socket); ``target`` is read back from the line the SDK
+    prints once it listens, ``Query server started on <where>``.
+    """
+
+    def __init__(self, path: Path, env: Dict[str, str]) -> None:
+        self.target: Target = None
+        self._head: list[str] = []  # stderr read while waiting for the start line
         self.proc = subprocess.Popen(
             [sys.executable, str(path)],
             env=env,
@@ -120,37 +120,40 @@ class Server:
         )
 
     def __enter__(self) -> "Server":
-        self.wait_healthy()
-        return self
+        # A program that neither starts nor exits is killed, so the wait ends.
+        watchdog = threading.Timer(60, self.proc.kill)
+        watchdog.start()
+        try:
+            assert self.proc.stderr is not None
+            for line in self.proc.stderr:
+                self._head.append(line)
+                started = STARTED.search(line)
+                if started:
+                    at = started.group(1)
+                    self.target = at[len("unix:"):] if at.startswith("unix:") else int(at.rsplit(":", 1)[1])
+                    return self
+        finally:
+            watchdog.cancel()
+        self.proc.wait()
+        raise AssertionError(f"server exited with {self.proc.returncode} before listening: {''.join(self._head)}")
 
     def __exit__(self, *exc: Any) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.communicate(timeout=30)
 
-    def wait_healthy(self, limit: float = 30) -> None:
-        deadline = time.monotonic() + limit
-        while True:
-            if self.proc.poll() is not None:
-                out, err = self.proc.communicate()
-                raise AssertionError(f"server exited with {self.proc.returncode}: {err}")
-            try:
-                if get(self.target, "/health")[0] == 200:
-                    return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"server at {self.target} not healthy after {limit} s")
-            time.sleep(0.02)
-
     def stop(self, signum: int, limit: float = 30) -> Tuple[int, str, str]:
         """Sends ``signum`` and waits for the exit; returns (exit code, stdout, stderr)."""
         self.proc.send_signal(signum)
         out, err = self.proc.communicate(timeout=limit)
-        return self.proc.returncode, out, err
+        return self.proc.returncode, out, "".join(self._head) + err
 
 
-def tcp_server_env(port: int, **extra: str) -> Dict[str, str]:
+STARTED = re.compile(r'"message":"Query server started on ([^"]+)"')
+
+
+def tcp_server_env(port: int = 0, **extra: str) -> Dict[str, str]:
+    """Server mode on 127.0.0.1: port 0 (the kernel picks one) unless a test needs a given port."""
     return clean_env(BOT_TYPE="realtime", THE0_QUERY_HOST="127.0.0.1", THE0_QUERY_PORT=str(port), **extra)
 
 

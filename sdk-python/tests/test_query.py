@@ -13,7 +13,7 @@ from typing import Any, Dict, Tuple
 import pytest
 
 from the0 import errors, query
-from helpers import Server, clean_env, free_port, get, request, run_python, script, tcp_server_env
+from helpers import Server, clean_env, get, request, run_python, script, tcp_server_env
 
 # A query program used by most tests: sync and async handlers, a failing one, state probes.
 QUERY_PROGRAM = """
@@ -272,9 +272,8 @@ def test_info_mode_is_read_only(program: Path, tmp_path: Path) -> None:
 
 @pytest.fixture
 def server(program: Path, seeded: Path) -> Any:
-    port = free_port()
-    env = tcp_server_env(port, STATE_DIR=str(seeded), BOT_CONFIG='{"symbol": "BTC/USD"}', THE0_QUERY_WORKERS="4")
-    with Server(program, env, port) as running:
+    env = tcp_server_env(STATE_DIR=str(seeded), BOT_CONFIG='{"symbol": "BTC/USD"}', THE0_QUERY_WORKERS="4")
+    with Server(program, env) as running:
         yield running
 
 
@@ -347,9 +346,8 @@ def test_a_slow_handler_does_not_stall_the_others(server: Server) -> None:
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_sigterm_and_ctrl_c_stop_the_server_cleanly(program: Path, state_dir: Path, signum: int) -> None:
-    port = free_port()
-    with Server(program, tcp_server_env(port, STATE_DIR=str(state_dir)), port) as running:
-        assert get(port, "/echo")[0] == 200
+    with Server(program, tcp_server_env(STATE_DIR=str(state_dir))) as running:
+        assert get(running.target, "/echo")[0] == 200
         code, _, err = running.stop(signum)
     assert code == 0, err
     assert "run returned" in err
@@ -359,7 +357,8 @@ def test_sigterm_and_ctrl_c_stop_the_server_cleanly(program: Path, state_dir: Pa
 def test_server_over_a_unix_socket(program: Path, tmp_path: Path, state_dir: Path) -> None:
     socket_path = tmp_path / "run" / "query.sock"
     env = clean_env(BOT_TYPE="realtime", STATE_DIR=str(state_dir), THE0_QUERY_SOCKET=str(socket_path))
-    with Server(program, env, str(socket_path)) as running:
+    with Server(program, env) as running:
+        assert running.target == str(socket_path)
         assert get(str(socket_path), "/params?via=unix")[1]["data"] == {"via": "unix"}
         code, _, err = running.stop(signal.SIGTERM)
     assert code == 0, err
@@ -388,7 +387,7 @@ def test_a_port_in_use_is_a_clear_startup_error(program: Path, tmp_path: Path) -
     ],
 )
 def test_bad_settings_are_clear_startup_errors(program: Path, tmp_path: Path, name: str, value: str, message: str) -> None:
-    env = tcp_server_env(free_port(), STATE_DIR=str(tmp_path / "state"))
+    env = tcp_server_env(STATE_DIR=str(tmp_path / "state"))
     env[name] = value
     done = run_python(program, env)
     assert done.returncode == 1
@@ -404,7 +403,7 @@ def test_a_forked_child_cannot_use_the_parents_service(tmp_path: Path) -> None:
         from the0.errors import The0Error
 
         query.handler("/x", lambda req: {})
-        assert _native.query_start() == "server"
+        assert _native.query_start(os.environ, 4)[0] == "server"
         read, write = os.pipe()
         pid = os.fork()
         if pid == 0:
@@ -422,10 +421,10 @@ def test_a_forked_child_cannot_use_the_parents_service(tmp_path: Path) -> None:
             child = json.loads(pipe.read())
         os.waitpid(pid, 0)
         _native.query_stop()
-        print(json.dumps({"child": child, "parent_exit": _native.query_finish(), "pid": pid}))
+        print(json.dumps({"child": child, "parent_exit": _native.query_finish()[0], "pid": pid}))
         """,
     )
-    done = run_python(code, tcp_server_env(free_port(), STATE_DIR=str(tmp_path / "state")))
+    done = run_python(code, tcp_server_env(STATE_DIR=str(tmp_path / "state")))
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["parent_exit"] == 0
@@ -435,9 +434,9 @@ def test_a_forked_child_cannot_use_the_parents_service(tmp_path: Path) -> None:
 
 
 def test_a_hung_handler_does_not_keep_the_server_from_stopping(program: Path, state_dir: Path) -> None:
-    port = free_port()
-    env = tcp_server_env(port, STATE_DIR=str(state_dir), THE0_QUERY_WORKERS="1", THE0_QUERY_TIMEOUT_MS="300")
-    with Server(program, env, port) as running:
+    env = tcp_server_env(STATE_DIR=str(state_dir), THE0_QUERY_WORKERS="1", THE0_QUERY_TIMEOUT_MS="300")
+    with Server(program, env) as running:
+        port = running.target
         # The only handler thread sleeps for a minute; the client gets its 504 from the core.
         assert get(port, "/slow?s=60") == (
             504,
@@ -458,7 +457,9 @@ def test_waiting_for_a_request_releases_the_gil(tmp_path: Path) -> None:
         from the0 import _native, query
 
         query.handler("/x", lambda req: {})
-        assert _native.query_start() == "server"
+        mode, _workers, lines = _native.query_start(os.environ, 4)
+        assert mode == "server"
+        port = int(json.loads(lines[0])["message"].rsplit(":", 1)[1])  # bound on port 0
         taken = []
         waiting = threading.Event()
         def wait():
@@ -470,14 +471,14 @@ def test_waiting_for_a_request_releases_the_gil(tmp_path: Path) -> None:
         waiter.start()
         waiting.wait()
         time.sleep(0.2)  # let the waiter get inside next() (not a timing assertion)
-        conn = http.client.HTTPConnection("127.0.0.1", int(os.environ["THE0_QUERY_PORT"]), timeout=50)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=50)
         conn.request("GET", "/x")
         body = json.loads(conn.getresponse().read())
         waiter.join()
         _native.query_stop()
-        print(json.dumps({"taken": taken, "body": body, "exit": _native.query_finish()}))
+        print(json.dumps({"taken": taken, "body": body, "exit": _native.query_finish()[0]}))
         """,
     )
-    done = run_python(code, tcp_server_env(free_port(), STATE_DIR=str(tmp_path / "state")), timeout=40)
+    done = run_python(code, tcp_server_env(STATE_DIR=str(tmp_path / "state")), timeout=40)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"taken": ["/x"], "body": {"status": "ok", "data": {"answered": True}}, "exit": 0}

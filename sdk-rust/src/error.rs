@@ -8,7 +8,11 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use crate::json::quote;
+/// `text` as a JSON string literal: how the core quotes user text (keys, paths, values) inside
+/// error messages, the same in every language.
+pub fn quote(text: &str) -> String {
+    serde_json::Value::from(text).to_string()
+}
 
 /// Result alias used across the core.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

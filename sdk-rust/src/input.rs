@@ -14,7 +14,7 @@ use std::str::FromStr;
 
 use serde_json::{Map, Value};
 
-use crate::env;
+use crate::env::{self, Env};
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
 use crate::time::now_rfc3339;
@@ -22,13 +22,21 @@ use crate::time::now_rfc3339;
 /// The upstream name of the configuration error; the same type as [`crate::Error`].
 pub type ParseError = Error;
 
-/// Reads the bot id (`BOT_ID`) and configuration (`BOT_CONFIG`, a JSON document).
+/// Reads the bot id (`BOT_ID`) and configuration (`BOT_CONFIG`, a JSON document) from the
+/// process environment (see [`parse_from`]).
+pub fn parse() -> Result<(String, Value)> {
+    parse_from(&Env::Native)
+}
+
+/// Reads the bot id (`BOT_ID`) and configuration (`BOT_CONFIG`, a JSON document) from `env`.
 ///
 /// A missing `BOT_ID` or `BOT_CONFIG` is [`Error::MissingEnv`]; a set-but-empty `BOT_CONFIG` means
 /// no configuration (`{}`); text that is not JSON is [`Error::InvalidJson`] naming `BOT_CONFIG`.
-pub fn parse() -> Result<(String, Value)> {
-    let id = env::non_empty(env::BOT_ID).ok_or(Error::MissingEnv { name: env::BOT_ID })?;
-    let text = std::env::var(env::BOT_CONFIG).map_err(|_| Error::MissingEnv {
+pub fn parse_from(env: &Env) -> Result<(String, Value)> {
+    let id = env
+        .non_empty(env::BOT_ID)?
+        .ok_or(Error::MissingEnv { name: env::BOT_ID })?;
+    let text = env.var(env::BOT_CONFIG)?.ok_or(Error::MissingEnv {
         name: env::BOT_CONFIG,
     })?;
     if text.trim().is_empty() {
@@ -50,29 +58,29 @@ pub fn parse_as_map() -> Result<(String, HashMap<String, Value>)> {
 
 /// Writes `{"status":"success","message":...}` to the result file.
 pub fn success(message: &str) {
-    report_result(&status_result("success", message, None));
+    print_report(&status_result("success", message, None));
 }
 
 /// Writes `{"status":"success","message":...,"data":...}` to the result file.
 pub fn success_with_data(message: &str, data: &Value) {
-    report_result(&status_result("success", message, Some(data)));
+    print_report(&status_result("success", message, Some(data)));
 }
 
 /// Writes `{"status":"error","message":...}` to the result file and exits with code 1.
 pub fn error(message: &str) -> ! {
-    report_result(&status_result("error", message, None));
+    print_report(&status_result("error", message, None));
     exit(1)
 }
 
 /// Writes `{"status":"error","message":...,"data":...}` to the result file and exits with code 1.
 pub fn error_with_data(message: &str, data: &Value) -> ! {
-    report_result(&status_result("error", message, Some(data)));
+    print_report(&status_result("error", message, Some(data)));
     exit(1)
 }
 
 /// Writes `data` as it is to the result file.
 pub fn result(data: &Value) {
-    report_result(data);
+    print_report(data);
 }
 
 /// The result object of [`success`] and [`error`]: `status`, `message`, and `data` when given.
@@ -86,20 +94,31 @@ pub fn status_result(status: &str, message: &str, data: Option<&Value>) -> Value
     Value::Object(object)
 }
 
-/// Writes `value` to `/<CODE_MOUNT_DIR>/result.json` (atomically).
-pub fn write_result(value: &Value) -> Result<()> {
-    let path = env::bot_result_file();
+/// Writes `value` to `/<CODE_MOUNT_DIR>/result.json` (atomically), `CODE_MOUNT_DIR` from `env`.
+pub fn write_result(env: &Env, value: &Value) -> Result<()> {
+    let path = env.bot_result_file()?;
     let bytes = serde_json::to_vec(value).expect("a Value always serializes");
     write_atomic(&path, &bytes)
         .map_err(|e| Error::io(format!("cannot write result file {}", path.display()), e))
 }
 
-/// Writes `value` to the result file; a failure is logged on stderr rather than returned (the
-/// upstream signatures of `success`, `error` and `result` have no error to return). For bindings
-/// that exit the process themselves after an error result.
-pub fn report_result(value: &Value) {
-    if let Err(e) = write_result(value) {
-        log(&e.to_string(), None, Some(LogLevel::Error));
+/// Writes `value` to the result file and returns the error log line to print on stderr when the
+/// file cannot be written: upstream's `success`, `error` and `result` have no error to return, so
+/// the failure is reported, not raised. An `Err` is a problem with `env` itself.
+pub fn report_result(env: &Env, value: &Value) -> Result<Option<String>> {
+    match write_result(env, value) {
+        Ok(()) => Ok(None),
+        Err(e @ Error::Io { .. }) => Ok(Some(format_log(&e.to_string(), None, Some(LogLevel::Error)))),
+        Err(e) => Err(e),
+    }
+}
+
+/// The Rust host's [`report_result`]: the process environment, the line on Rust's stderr.
+fn print_report(value: &Value) {
+    match report_result(&Env::Native, value) {
+        Ok(None) => {}
+        Ok(Some(line)) => print_line(&mut std::io::stderr().lock(), &line),
+        Err(e) => log(&e.to_string(), None, Some(LogLevel::Error)),
     }
 }
 
@@ -161,7 +180,7 @@ impl FromStr for LogLevel {
             "error" => Ok(LogLevel::Error),
             _ => Err(Error::InvalidArgument(format!(
                 "unknown log level {}: expected info, warn or error",
-                crate::json::quote(text)
+                crate::quote(text)
             ))),
         }
     }
@@ -214,7 +233,7 @@ fn merge_data(line: &mut Map<String, Value>, data: Option<&Value>) {
 }
 
 /// Writes `line` and a newline in one call, so lines from concurrent threads do not interleave.
-fn print_line(out: &mut impl Write, line: &str) {
+pub(crate) fn print_line(out: &mut impl Write, line: &str) {
     let mut bytes = Vec::with_capacity(line.len() + 1);
     bytes.extend_from_slice(line.as_bytes());
     bytes.push(b'\n');

@@ -47,11 +47,7 @@ fn compact(text: &str) -> serde_json::Result<Vec<u8>> {
                 at = end;
             }
             b'-' | b'0'..=b'9' => {
-                let end = at
-                    + bytes[at..]
-                        .iter()
-                        .position(|b| !matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
-                        .unwrap_or(bytes.len() - at);
+                let end = number_end(bytes, at);
                 write_number(&mut out, &text[at..end]);
                 at = end;
             }
@@ -63,6 +59,15 @@ fn compact(text: &str) -> serde_json::Result<Vec<u8>> {
         }
     }
     Ok(out)
+}
+
+/// The index just past the number token that starts at `start`.
+fn number_end(bytes: &[u8], start: usize) -> usize {
+    start
+        + bytes[start..]
+            .iter()
+            .position(|b| !matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+            .unwrap_or(bytes.len() - start)
 }
 
 /// The index just past the string literal that opens at `start`.
@@ -171,12 +176,6 @@ impl PartialEq for Decimal<'_> {
     }
 }
 
-/// `text` as a JSON string literal: how the core quotes user text (keys, paths, values) inside
-/// error messages, the same in every language.
-pub fn quote(text: &str) -> String {
-    serde_json::Value::from(text).to_string()
-}
-
 /// Parses `text` into a [`serde_json::Value`].
 pub fn parse(what: &str, text: &str) -> Result<serde_json::Value> {
     serde_json::from_str(text).map_err(|e| Error::invalid_json(what, e))
@@ -260,6 +259,133 @@ mod tests {
                 err.to_string()
                     .starts_with("value for state key \"x\" is not valid JSON")
             );
+        }
+    }
+
+    mod property {
+        //! Property tests of the canonical writer over generated JSON text: whatever the spacing,
+        //! escapes and number spellings, the output is valid JSON, a fixed point, equal in value,
+        //! and every number keeps its exact decimal value.
+
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A JSON number token: any sign, integer digits (beyond 64 bits too), fraction and
+        /// exponent, as hosts may write them.
+        fn number() -> impl Strategy<Value = String> {
+            (
+                any::<bool>(),
+                prop_oneof![Just("0".to_owned()), "[1-9][0-9]{0,30}"],
+                proptest::option::of("[0-9]{1,25}"),
+                proptest::option::of(("[eE]", "[+-]?", "[0-9]{1,3}")),
+            )
+                .prop_map(|(negative, integer, fraction, exponent)| {
+                    let mut text = String::new();
+                    if negative {
+                        text.push('-');
+                    }
+                    text.push_str(&integer);
+                    if let Some(fraction) = fraction {
+                        text.push('.');
+                        text.push_str(&fraction);
+                    }
+                    if let Some((e, sign, digits)) = exponent {
+                        text.push_str(&format!("{e}{sign}{digits}"));
+                    }
+                    text
+                })
+        }
+
+        /// A JSON string literal with plain text, unicode, and every kind of escape.
+        fn string() -> impl Strategy<Value = String> {
+            proptest::collection::vec(
+                prop_oneof![
+                    "[a-zA-Z0-9 é€😀]{1,4}",
+                    Just("\\\"".to_owned()),
+                    Just("\\\\".to_owned()),
+                    Just("\\/".to_owned()),
+                    Just("\\n\\t\\r\\b\\f".to_owned()),
+                    Just("\\u0001\\u00e9\\ud83d\\ude00".to_owned()),
+                ],
+                0..6,
+            )
+            .prop_map(|parts| format!("\"{}\"", parts.concat()))
+        }
+
+        fn space() -> impl Strategy<Value = &'static str> {
+            prop_oneof![Just(""), Just(" "), Just("\n\t "), Just("\r\n")]
+        }
+
+        fn value() -> impl Strategy<Value = String> {
+            let leaf = prop_oneof![
+                number(),
+                string(),
+                Just("true".to_owned()),
+                Just("false".to_owned()),
+                Just("null".to_owned()),
+            ];
+            leaf.prop_recursive(4, 48, 6, |inner| {
+                prop_oneof![
+                    (proptest::collection::vec((inner.clone(), space()), 0..6)).prop_map(|items| {
+                        let items: Vec<String> =
+                            items.into_iter().map(|(v, s)| format!("{s}{v}{s}")).collect();
+                        format!("[{}]", items.join(","))
+                    }),
+                    (proptest::collection::vec((string(), inner, space()), 0..6)).prop_map(|fields| {
+                        let fields: Vec<String> = fields
+                            .into_iter()
+                            .map(|(k, v, s)| format!("{s}{k}{s}:{s}{v}"))
+                            .collect();
+                        format!("{{{}}}", fields.join(","))
+                    }),
+                ]
+            })
+        }
+
+        /// The number tokens of JSON text, in order (string literals skipped).
+        fn numbers(text: &str) -> Vec<String> {
+            let bytes = text.as_bytes();
+            let (mut at, mut found) = (0, Vec::new());
+            while at < bytes.len() {
+                match bytes[at] {
+                    b'"' => at = string_end(bytes, at),
+                    b'-' | b'0'..=b'9' => {
+                        let end = number_end(bytes, at);
+                        found.push(text[at..end].to_owned());
+                        at = end;
+                    }
+                    _ => at += 1,
+                }
+            }
+            found
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+            #[test]
+            fn canonical_text_is_valid_stable_equal_and_never_rounds(
+                text in value(),
+                before in space(),
+                after in space(),
+            ) {
+                let input = format!("{before}{text}{after}");
+                let out = String::from_utf8(canonicalize("v", &input).unwrap()).unwrap();
+                // Valid JSON (serde's Value refuses numbers beyond a double's range, so the check
+                // that matters is the syntax; values are compared where a double holds them).
+                serde_json::from_str::<serde::de::IgnoredAny>(&out).expect("valid JSON");
+                if let Ok(original) = serde_json::from_str::<serde_json::Value>(&input) {
+                    let parsed: serde_json::Value = serde_json::from_str(&out).unwrap();
+                    prop_assert_eq!(&parsed, &original);
+                }
+                let again = String::from_utf8(canonicalize("v", &out).unwrap()).unwrap();
+                prop_assert_eq!(&again, &out, "a fixed point");
+                let (ins, outs) = (numbers(&input), numbers(&out));
+                prop_assert_eq!(ins.len(), outs.len());
+                for (i, o) in ins.iter().zip(&outs) {
+                    prop_assert_eq!(Decimal::of(i), Decimal::of(o), "{} became {}", i, o);
+                }
+            }
         }
     }
 }

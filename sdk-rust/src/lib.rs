@@ -20,20 +20,22 @@
 //! ```
 //!
 //! The Python, Node and C++ SDKs call this crate directly (pyo3, napi-rs, cxx); C#, Scala and
-//! Haskell through the C ABI of `the0-ffi`. Every rule — key validation, atomic writes, canonical
-//! JSON, the read-only guard, mode detection, the HTTP server, envelopes, line formats — is
-//! implemented once, here. See `ARCHITECTURE.md` for the map.
+//! Haskell through the C ABI of `the0-ffi`. All of them go through one module, [`host`]. Every
+//! rule — key validation, atomic writes, canonical JSON, the read-only guard, mode detection, the
+//! HTTP server, envelopes, line formats — is implemented once, here. See `ARCHITECTURE.md` for the
+//! map.
 
 pub mod env;
 mod error;
 pub mod fsutil;
+pub mod host;
 pub mod input;
 pub mod json;
 pub mod query;
 pub mod state;
 pub mod time;
 
-pub use error::{Error, KeyRule, Result, Status};
+pub use error::{Error, KeyRule, Result, Status, quote};
 pub use input::ParseError;
 
 /// Compiles the examples of `README.md` as doctests, so the documentation cannot drift.

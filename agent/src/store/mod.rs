@@ -173,8 +173,3 @@ impl AnyStore {
 
 /// The embedded store when nothing else is configured.
 pub const DEFAULT_LOCAL_STORE: &str = "/var/lib/the0";
-
-/// Environment variables that configure the store; they are removed from the bot's environment.
-pub const STORE_ENV_PREFIXES: &[&str] = &["MINIO_", "AWS_"];
-/// Single store variables removed from the bot's environment.
-pub const STORE_ENV_VARS: &[&str] = &["THE0_STORE"];

@@ -188,23 +188,15 @@ def call(target: Any, method: str, path: str, body: Optional[bytes] = None) -> T
         conn.close()
 
 
-def wait_healthy(proc: subprocess.Popen, target: Any) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        assert proc.poll() is None, proc.communicate()[1]
-        try:
-            if call(target, "GET", "/health")[0] == 200:
-                return
-        except OSError:
-            pass
-        assert time.monotonic() < deadline, "query server not healthy"
-        time.sleep(0.02)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def listening(proc: subprocess.Popen) -> Any:
+    """Where the query server listens (a port, or a Unix socket path), from the line the SDK
+    prints once it does: ``Query server started on <where>``."""
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if '"message":"Query server started on ' in line:
+            at = json.loads(line)["message"].rsplit(" ", 1)[1]
+            return at[len("unix:"):] if at.startswith("unix:") else int(at.rsplit(":", 1)[1])
+    raise AssertionError(f"the query server exited with {proc.wait()} before listening")
 
 
 def start_query_server(sandbox: Sandbox, config: Dict[str, Any], **listen: str) -> subprocess.Popen:
@@ -221,15 +213,15 @@ def stop(proc: subprocess.Popen) -> int:
 
 def test_the_query_server_answers_over_tcp_and_over_a_unix_socket(sandbox: Sandbox) -> None:
     assert sandbox.bot(CROSSING).returncode == 0
-    port = free_port()
     socket_path = str(sandbox.root / "query.sock")
     servers = [
-        (start_query_server(sandbox, CROSSING, THE0_QUERY_HOST="127.0.0.1", THE0_QUERY_PORT=str(port)), port),
-        (start_query_server(sandbox, CROSSING, THE0_QUERY_SOCKET=socket_path), socket_path),
+        start_query_server(sandbox, CROSSING, THE0_QUERY_HOST="127.0.0.1", THE0_QUERY_PORT="0"),
+        start_query_server(sandbox, CROSSING, THE0_QUERY_SOCKET=socket_path),
     ]
     try:
-        for proc, target in servers:
-            wait_healthy(proc, target)
+        targets = [listening(proc) for proc in servers]
+        assert isinstance(targets[0], int) and targets[1] == socket_path
+        for target in targets:
             status, body = call(target, "GET", "/status")
             assert (status, body["data"]["signal_count"]) == (200, 2)
             by_query_string = call(target, "GET", "/signals?limit=1")
@@ -240,7 +232,7 @@ def test_the_query_server_answers_over_tcp_and_over_a_unix_socket(sandbox: Sandb
                 500, {"status": "error", "error": 'limit must be a positive integer, got "0"'},
             )
     finally:
-        codes = [stop(proc) for proc, _ in servers]
+        codes = [stop(proc) for proc in servers]
     assert codes == [0, 0]
 
 
@@ -249,10 +241,9 @@ def test_a_realtime_bot_and_its_query_server_run_side_by_side(sandbox: Sandbox) 
     bot = subprocess.Popen([sys.executable, "-c", WRAPPER], cwd=BOT_DIR,
                            env=sandbox.env(config, BOT_TYPE="realtime"),
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    port = free_port()
-    server = start_query_server(sandbox, config, THE0_QUERY_HOST="127.0.0.1", THE0_QUERY_PORT=str(port))
+    server = start_query_server(sandbox, config, THE0_QUERY_HOST="127.0.0.1", THE0_QUERY_PORT="0")
     try:
-        wait_healthy(server, port)
+        port = listening(server)
 
         def tick_now() -> int:
             status, body = call(port, "GET", "/status")

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use the0_conformance::Driver;
 use the0_conformance::http::{self, Target};
-use the0_conformance::{Driver, free_port, wait_for_health};
 
 const CROSSING_PRICES: [f64; 10] = [10.0, 10.0, 10.0, 5.0, 5.0, 5.0, 20.0, 20.0, 20.0, 5.0];
 
@@ -207,7 +207,6 @@ fn ephemeral_and_info_queries_read_the_state() {
 }
 
 fn check_server(target: &Target) {
-    wait_for_health(target, Duration::from_secs(20));
     let status = http::get(target, "/status").unwrap();
     assert_eq!(status.status, 200);
     assert_eq!(status.json()["data"]["signal_count"], 2);
@@ -233,17 +232,10 @@ fn the_query_server_answers_over_tcp_and_over_a_unix_socket() {
     let config = crossing_config();
     assert!(bot().output(&[], &sandbox.env(&config, &[])).status.success());
 
-    let port = free_port().to_string();
-    let tcp_env = sandbox.env(
-        &config,
-        &[
-            ("BOT_TYPE", "realtime"),
-            ("THE0_QUERY_HOST", "127.0.0.1"),
-            ("THE0_QUERY_PORT", &port),
-        ],
-    );
-    let _tcp = query().spawn(&[], &tcp_env);
-    check_server(&Target::loopback(port.parse().unwrap()));
+    let tcp_env = sandbox.env(&config, &[("BOT_TYPE", "realtime")]);
+    let (_tcp, tcp) = query().serve(&[], &tcp_env);
+    assert!(matches!(tcp, Target::Tcp(_)), "{tcp:?}");
+    check_server(&tcp);
 
     let socket = sandbox.dir.path().join("query.sock");
     let unix_env = sandbox.env(
@@ -253,8 +245,9 @@ fn the_query_server_answers_over_tcp_and_over_a_unix_socket() {
             ("THE0_QUERY_SOCKET", socket.to_str().unwrap()),
         ],
     );
-    let _unix = query().spawn(&[], &unix_env);
-    check_server(&Target::Unix(socket));
+    let (_unix, unix) = query().serve(&[], &unix_env);
+    assert_eq!(unix, Target::Unix(socket));
+    check_server(&unix);
 }
 
 /// A realtime bot and its query server run side by side, as in a container: the server reads
@@ -263,19 +256,9 @@ fn the_query_server_answers_over_tcp_and_over_a_unix_socket() {
 fn a_realtime_bot_and_its_query_server_run_side_by_side() {
     let sandbox = Sandbox::new();
     let config = json!({"symbol": "LIVE", "short_period": 2, "long_period": 4, "tick_interval_ms": 5});
-    let port = free_port().to_string();
     let mut running_bot = bot().spawn(&[], &sandbox.env(&config, &[("BOT_TYPE", "realtime")]));
-    let server_env = sandbox.env(
-        &config,
-        &[
-            ("BOT_TYPE", "realtime"),
-            ("THE0_QUERY_HOST", "127.0.0.1"),
-            ("THE0_QUERY_PORT", &port),
-        ],
-    );
-    let _server = query().spawn(&[], &server_env);
-    let target = Target::loopback(port.parse().unwrap());
-    wait_for_health(&target, Duration::from_secs(20));
+    let server_env = sandbox.env(&config, &[("BOT_TYPE", "realtime")]);
+    let (_server, target) = query().serve(&[], &server_env);
 
     let tick_now = || {
         http::get(&target, "/status").unwrap().json()["data"]["tick"]

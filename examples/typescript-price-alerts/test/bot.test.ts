@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -35,12 +34,25 @@ function env(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...out, STATE_DIR: stateDir, CODE_MOUNT_DIR: mount.slice(1), ...extra };
 }
 
-function start(args: string[], extra: Record<string, string>): { child: ChildProcess; done: Promise<Outcome> } {
+interface Started {
+  child: ChildProcess;
+  done: Promise<Outcome>;
+  /** The TCP port a query server listens on, from its "Query server started on ..." line. */
+  listening: Promise<number>;
+}
+
+function start(args: string[], extra: Record<string, string>): Started {
   const child = spawn(process.execPath, args, { env: env(extra), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
+  let announce: (port: number) => void = () => undefined;
+  const listening = new Promise<number>((resolve) => (announce = resolve));
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+    const started = /"message":"Query server started on 127\.0\.0\.1:(\d+)"/.exec(stderr);
+    if (started) announce(Number(started[1]));
+  });
   const done = new Promise<Outcome>((resolve) => {
     let hung = false;
     const timer = setTimeout(() => {
@@ -52,7 +64,7 @@ function start(args: string[], extra: Record<string, string>): { child: ChildPro
       resolve({ code, stdout, stderr, hung });
     });
   });
-  return { child, done };
+  return { child, done, listening };
 }
 
 function lines(text: string): Array<Record<string, unknown>> {
@@ -93,15 +105,6 @@ function get(port: number, method: string, urlPath: string, body?: string): Prom
     req.on('error', reject);
     if (body !== undefined) req.write(body);
     req.end();
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
   });
 }
 
@@ -214,20 +217,18 @@ describe('the queries', () => {
   });
 
   test('server mode: the queries over HTTP, then SIGTERM ends the process with 0', async () => {
-    const port = await freePort();
     const server = start([QUERY], {
       BOT_TYPE: 'realtime',
       THE0_QUERY_HOST: '127.0.0.1',
-      THE0_QUERY_PORT: String(port),
+      THE0_QUERY_PORT: '0',
       BOT_CONFIG: JSON.stringify(CONFIG),
     });
-    await until('the query server', async () => {
-      try {
-        return (await get(port, 'GET', '/health')).status === 200;
-      } catch {
-        return false;
-      }
-    });
+    const port = await Promise.race([
+      server.listening,
+      server.done.then((o): number => {
+        throw new Error(`the query server exited before listening (${o.code}): ${o.stderr}`);
+      }),
+    ]);
     const saved = botState() as unknown as { alerts: unknown[]; alertCount: number; ticks: number; priceHistory: number[] };
     const alerts = await get(port, 'GET', '/alerts?limit=1');
     assert.deepEqual(alerts.body, { status: 'ok', data: { total_alerts: saved.alertCount, alerts: saved.alerts.slice(-1) } });

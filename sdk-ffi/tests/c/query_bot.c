@@ -42,8 +42,10 @@ static void register_path(const char *path) {
 static int handle(uint64_t id, const char *path, const char *params, const char *strings) {
     if (strcmp(path, "/echo") == 0) {
         char *global = NULL, *config = NULL, *body = NULL;
-        EXPECT(the0_query_params(&global) == THE0_STATUS_OK);
-        EXPECT(the0_query_config(&config) == THE0_STATUS_OK);
+        char *typed = NULL;
+        EXPECT(the0_query_params(NULL, &typed, &global) == THE0_STATUS_OK);
+        the0_bytes_free(typed);
+        EXPECT(the0_query_config(NULL, &config) == THE0_STATUS_OK);
         EXPECT(asprintf(&body, "{\"path\":\"%s\",\"params\":%s,\"strings\":%s,\"global\":%s,"
                                "\"config\":%s}",
                         path, params, strings, global, config) > 0);
@@ -57,7 +59,7 @@ static int handle(uint64_t id, const char *path, const char *params, const char 
         /* Not JSON: the core answers 500 itself and reports it; the request is then answered. */
         EXPECT(the0_query_respond(id, THE0_REPLY_OK, "{nope") == THE0_STATUS_INVALID_JSON);
     } else if (strcmp(path, "/write") == 0) {
-        int32_t status = the0_state_set("probe", "true");
+        int32_t status = the0_state_set(NULL, "probe", "true");
         char *name = NULL, body[96];
         EXPECT(the0_status_name(status, &name) == THE0_STATUS_OK);
         snprintf(body, sizeof body, "{\"status\":%d,\"name\":\"%s\"}", status, name);
@@ -84,11 +86,16 @@ int main(int argc, char **argv) {
     }
 
     int32_t mode = 0, active = -1;
-    EXPECT(the0_query_start(0, &mode) == THE0_STATUS_OK);
+    uint32_t workers = 0;
+    char *lines = NULL;
+    EXPECT(the0_query_start(NULL, 0, 3, &mode, &workers, &lines) == THE0_STATUS_OK);
+    EXPECT(lines == NULL && workers == 1); /* one request at most: one thread */
     const char *expected_mode = getenv("EXPECT_MODE");
     EXPECT(expected_mode != NULL && mode == atoi(expected_mode));
-    EXPECT(the0_query_start(0, &mode) == THE0_STATUS_INVALID_STATE && mode == 0);
-    EXPECT(the0_query_is_query_mode(&active) == THE0_STATUS_OK && active == 1);
+    EXPECT(the0_query_start(NULL, 0, 3, &mode, &workers, &lines) == THE0_STATUS_INVALID_STATE);
+    EXPECT(mode == 0 && lines != NULL);
+    the0_bytes_free(lines);
+    EXPECT(the0_query_is_query_mode(NULL, &active) == THE0_STATUS_OK && active == 1);
     EXPECT(the0_query_respond(424242, THE0_REPLY_OK, "1") == THE0_STATUS_UNKNOWN_REQUEST);
 
     for (;;) {
@@ -116,8 +123,14 @@ int main(int argc, char **argv) {
     EXPECT(id == 0 && path == NULL && params == NULL && strings == NULL);
     EXPECT(the0_query_stop() == THE0_STATUS_OK); /* a no-op outside server mode */
 
+    /* The handler of /hang never answers: finish reports TIMEOUT, and this program exits. */
     int32_t exit_code = -1;
-    EXPECT(the0_query_finish(&exit_code) == THE0_STATUS_OK);
+    int32_t finished = the0_query_finish(&exit_code, &lines);
+    if (lines != NULL) {
+        fprintf(stderr, "%s\n", lines); /* the library prints nothing itself */
+        the0_bytes_free(lines);
+    }
+    EXPECT(finished == THE0_STATUS_OK || (finished == THE0_STATUS_TIMEOUT && exit_code == 1));
     EXPECT(exit_code == 0 || exit_code == 1);
 
     /* The service is released: every call that needs it says so. */
@@ -125,9 +138,9 @@ int main(int argc, char **argv) {
     EXPECT(the0_query_respond(1, THE0_REPLY_OK, "1") == THE0_STATUS_INVALID_STATE);
     EXPECT(the0_query_stop() == THE0_STATUS_INVALID_STATE);
     int32_t again = -1;
-    EXPECT(the0_query_finish(&again) == THE0_STATUS_INVALID_STATE);
+    EXPECT(the0_query_finish(&again, &lines) == THE0_STATUS_INVALID_STATE);
     const char *query_path = getenv("QUERY_PATH");
-    EXPECT(the0_query_is_query_mode(&active) == THE0_STATUS_OK);
+    EXPECT(the0_query_is_query_mode(NULL, &active) == THE0_STATUS_OK);
     EXPECT(active == (query_path != NULL && query_path[0] != '\0'));
     return exit_code;
 }

@@ -17,30 +17,35 @@
 #define WORKERS 4
 #define CLIENTS 50
 #define ECHOES_PER_CLIENT 10
-/* Requests per client a worker handles: the echoes plus /fail, /badjson, /write and /double. */
-#define HANDLED_PER_CLIENT (ECHOES_PER_CLIENT + 4)
+/* Requests per client a worker handles: the echoes plus /fail, /badjson, /write, /double and
+ * /unserializable. */
+#define HANDLED_PER_CLIENT (ECHOES_PER_CLIENT + 5)
 
 static int port;
 static int handled;        /* requests the workers took */
 static int unexpected_id;  /* answers to unknown ids refused with UNKNOWN_REQUEST */
 static pthread_barrier_t clients_ready;
 
-/* A port that was free a moment ago, on loopback. */
-static int free_port(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof addr;
-    bind(fd, (struct sockaddr *)&addr, sizeof addr);
-    getsockname(fd, (struct sockaddr *)&addr, &len);
-    close(fd);
-    return ntohs(addr.sin_port);
-}
-
-static void serve_on_new_port(void) {
-    char text[16];
-    port = free_port();
-    snprintf(text, sizeof text, "%d", port);
-    setenv("THE0_QUERY_PORT", text, 1);
+/*
+ * Starts the server on port 0 (the kernel picks a free one) and reads the port back from the line
+ * the library hands over to print: "Query server started on 127.0.0.1:<port>".
+ */
+static void start_server(uint32_t flags) {
+    int32_t mode = 0;
+    uint32_t workers = 0;
+    char *lines = NULL;
+    setenv("THE0_QUERY_PORT", "0", 1);
+    setenv("THE0_QUERY_WORKERS", "4", 1);
+    CHECK_STATUS(THE0_STATUS_OK, the0_query_start(NULL, flags, 1, &mode, &workers, &lines));
+    CHECK(mode == THE0_MODE_SERVER);
+    CHECK(workers == 4); /* THE0_QUERY_WORKERS wins over the default */
+    const char *marker = "Query server started on 127.0.0.1:";
+    const char *at = lines ? strstr(lines, marker) : NULL;
+    CHECK_PREFIX("{\"level\":\"info\",\"message\":\"Query server started on 127.0.0.1:", lines);
+    port = at ? atoi(at + strlen(marker)) : 0;
+    CHECK(port > 0);
+    the0_bytes_free(lines);
+    unsetenv("THE0_QUERY_WORKERS");
 }
 
 /*
@@ -136,8 +141,11 @@ static void *worker(void *unused) {
             CHECK_STATUS(THE0_STATUS_INVALID_JSON, the0_query_respond(id, THE0_REPLY_OK, "{nope"));
             CHECK_ERROR_PREFIX("result of the handler for /badjson is not valid JSON");
         } else if (strcmp(path, "/write") == 0) {
-            CHECK_STATUS(THE0_STATUS_READ_ONLY, the0_state_set("probe", "1"));
+            CHECK_STATUS(THE0_STATUS_READ_ONLY, the0_state_set(NULL, "probe", "1"));
             CHECK_STATUS(THE0_STATUS_OK, the0_query_respond(id, THE0_REPLY_OK, "\"refused\""));
+        } else if (strcmp(path, "/unserializable") == 0) {
+            CHECK_STATUS(THE0_STATUS_OK,
+                         the0_query_respond(id, THE0_REPLY_UNSERIALIZABLE, "a BigInt"));
         } else if (strcmp(path, "/double") == 0) {
             CHECK_STATUS(THE0_STATUS_OK,
                          the0_query_respond(id, THE0_REPLY_OK, "{\"first\": true}"));
@@ -194,12 +202,14 @@ static void *client(void *arg) {
                1);
     check_http("GET", "/write", NULL, 200, "{\"status\":\"ok\",\"data\":\"refused\"}", 0);
     check_http("GET", "/double", NULL, 200, "{\"status\":\"ok\",\"data\":{\"first\":true}}", 0);
+    check_http("GET", "/unserializable", NULL, 500,
+               "{\"status\":\"error\",\"error\":\"handler result cannot be serialized: a BigInt\"}", 0);
     /* Answered by the core without a worker: */
     check_http("GET", "/health", NULL, 200, "{\"status\":\"ok\",\"data\":{\"status\":\"ok\"}}", 0);
     check_http("GET", "/nope", NULL, 404,
                "{\"status\":\"error\",\"error\":\"No handler for path: /nope\",\"available\":"
                "[\"/badjson\",\"/double\",\"/echo\",\"/fail\",\"/hang\",\"/health\",\"/info\","
-               "\"/write\"]}",
+               "\"/unserializable\",\"/write\"]}",
                0);
     check_http("POST", "/echo", "[1]", 400,
                "{\"status\":\"error\",\"error\":\"request body must be a JSON object of "
@@ -209,7 +219,7 @@ static void *client(void *arg) {
 }
 
 static void register_paths(void) {
-    const char *paths[] = {"/echo", "/fail", "/badjson", "/write", "/double", "/hang"};
+    const char *paths[] = {"/echo", "/fail", "/badjson", "/write", "/double", "/hang", "/unserializable"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         char *stored = NULL;
         CHECK_STATUS(THE0_STATUS_OK, the0_query_register(paths[i], &stored));
@@ -232,31 +242,36 @@ static void check_released(void) {
     uint64_t id = 5;
     char *path = NULL, *params = NULL, *strings = NULL;
     int32_t code = -1, active = -1;
+    char *lines = NULL;
     CHECK_STATUS(THE0_STATUS_INVALID_STATE, the0_query_next(0, &id, &path, &params, &strings));
     CHECK_STATUS(THE0_STATUS_INVALID_STATE, the0_query_respond(1, THE0_REPLY_OK, "1"));
     CHECK_STATUS(THE0_STATUS_INVALID_STATE, the0_query_stop());
-    CHECK_STATUS(THE0_STATUS_INVALID_STATE, the0_query_finish(&code));
-    CHECK_STATUS(THE0_STATUS_OK, the0_query_is_query_mode(&active));
+    CHECK_STATUS(THE0_STATUS_INVALID_STATE, the0_query_finish(&code, &lines));
+    CHECK_STATUS(THE0_STATUS_OK, the0_query_is_query_mode(NULL, &active));
     CHECK(active == 0);
-    CHECK_STATUS(THE0_STATUS_OK, the0_state_set("after", "true")); /* writable again */
+    CHECK_STATUS(THE0_STATUS_OK, the0_state_set(NULL, "after", "true")); /* writable again */
 }
 
 static void test_concurrent_server(void) {
     int32_t mode = 0, active = 0, code = -1;
-    serve_on_new_port();
+    uint32_t worker_count = 0;
+    char *lines = NULL;
     setenv("THE0_QUERY_TIMEOUT_MS", "120000", 1); /* no 504 here, however slow the machine */
-    CHECK_STATUS(THE0_STATUS_OK, the0_state_set("before", "1")); /* writable before start */
+    CHECK_STATUS(THE0_STATUS_OK, the0_state_set(NULL, "before", "1")); /* writable before start */
     register_paths();
-    CHECK_STATUS(THE0_STATUS_OK, the0_query_start(0, &mode));
-    CHECK(mode == THE0_MODE_SERVER);
-    CHECK_STATUS(THE0_STATUS_INVALID_STATE, the0_query_start(0, &mode));
+    start_server(0);
+    CHECK_STATUS(THE0_STATUS_INVALID_STATE, the0_query_start(NULL, 0, 1, &mode, &worker_count, &lines));
     CHECK_ERROR("the query service is already running");
-    CHECK_STATUS(THE0_STATUS_OK, the0_query_is_query_mode(&active));
+    CHECK_PREFIX("{\"level\":\"error\",\"message\":\"query service cannot start: the query "
+                 "service is already running\"",
+                 lines);
+    the0_bytes_free(lines);
+    CHECK_STATUS(THE0_STATUS_OK, the0_query_is_query_mode(NULL, &active));
     CHECK(active == 1);
-    CHECK_STATUS(THE0_STATUS_READ_ONLY, the0_state_set("during", "1"));
-    CHECK_STATUS(THE0_STATUS_READ_ONLY, the0_state_clear());
+    CHECK_STATUS(THE0_STATUS_READ_ONLY, the0_state_set(NULL, "during", "1"));
+    CHECK_STATUS(THE0_STATUS_READ_ONLY, the0_state_clear(NULL));
     char *json = NULL;
-    CHECK_STATUS(THE0_STATUS_OK, the0_state_get("before", &json));
+    CHECK_STATUS(THE0_STATUS_OK, the0_state_get(NULL, "before", &json));
     CHECK_OWNED_TEXT("1", json);
 
     pthread_t workers[WORKERS], clients[CLIENTS];
@@ -284,9 +299,9 @@ static void test_concurrent_server(void) {
     /* After stop, before finish: no more requests, unknown ids are still refused. */
     drain_until_done();
     CHECK_STATUS(THE0_STATUS_UNKNOWN_REQUEST, the0_query_respond(1, THE0_REPLY_OK, "1"));
-    CHECK_STATUS(THE0_STATUS_READ_ONLY, the0_state_set("during", "1"));
-    CHECK_STATUS(THE0_STATUS_OK, the0_query_finish(&code));
-    CHECK(code == 0);
+    CHECK_STATUS(THE0_STATUS_READ_ONLY, the0_state_set(NULL, "during", "1"));
+    CHECK_STATUS(THE0_STATUS_OK, the0_query_finish(&code, &lines));
+    CHECK(code == 0 && lines == NULL);
     check_released();
     unsetenv("THE0_QUERY_TIMEOUT_MS");
 }
@@ -305,11 +320,10 @@ static void *hang_client(void *unused) {
 /* A second start in the same process, with signal handling and a short handler timeout: an
  * answer to a request whose client already got 504 is refused as an unknown request. */
 static void test_restart_and_timeout(void) {
-    int32_t mode = 0, code = -1;
-    serve_on_new_port();
+    int32_t code = -1;
+    char *lines = NULL;
     setenv("THE0_QUERY_TIMEOUT_MS", "2000", 1);
-    CHECK_STATUS(THE0_STATUS_OK, the0_query_start(THE0_START_HANDLE_SIGNALS, &mode));
-    CHECK(mode == THE0_MODE_SERVER);
+    start_server(THE0_START_HANDLE_SIGNALS);
 
     pthread_t hanging;
     pthread_create(&hanging, NULL, hang_client, NULL);
@@ -336,8 +350,8 @@ static void test_restart_and_timeout(void) {
 
     CHECK_STATUS(THE0_STATUS_OK, the0_query_stop());
     drain_until_done();
-    CHECK_STATUS(THE0_STATUS_OK, the0_query_finish(&code));
-    CHECK(code == 0);
+    CHECK_STATUS(THE0_STATUS_OK, the0_query_finish(&code, &lines));
+    CHECK(code == 0 && lines == NULL);
     check_released();
     unsetenv("THE0_QUERY_TIMEOUT_MS");
 }

@@ -20,9 +20,10 @@ values to and from JSON and calls it.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
-from typing import Any, Dict, Literal, NoReturn, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, Literal, NoReturn, Optional, Tuple, Union
 
 from . import _native
 from .errors import (
@@ -62,11 +63,17 @@ LogLevel = Literal["info", "warn", "error"]
 _encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 
 
-def _dumps(what: str, value: Any) -> str:
+def _dumps(payload: str, value: Any) -> str:
     try:
         return _encode(value)
     except (TypeError, ValueError, RecursionError) as exc:
-        raise InvalidJSONError(f"{what} cannot be serialized: {exc}") from exc
+        raise _native.unserializable(payload, str(exc)) from exc
+
+
+def _print_stderr(lines: Iterable[str]) -> None:
+    """Writes lines the core handed back on ``sys.stderr`` (as it is now: capture tools see them)."""
+    for line in lines:
+        print(line, file=sys.stderr, flush=True)
 
 
 def parse() -> Tuple[str, Dict[str, Any]]:
@@ -78,15 +85,12 @@ def parse() -> Tuple[str, Dict[str, Any]]:
         MissingEnvError: ``BOT_ID`` or ``BOT_CONFIG`` is not set (also a ``ValueError``).
         InvalidJSONError: ``BOT_CONFIG`` is not valid JSON (also a ``ValueError``).
     """
-    return _native.parse()
+    return _native.parse(os.environ)
 
 
 def _report(status: str, message: str, data: Any) -> None:
-    data_json = None if data is None else _dumps("result data", data)
-    try:
-        _native.write_status_result(status, message, data_json)
-    except The0Error as exc:  # as upstream, a result that cannot be written is logged, not raised
-        log(str(exc), level="error")
+    data_json = None if data is None else _dumps("result_data", data)
+    _print_stderr(_native.report(os.environ, status, message, data_json))
 
 
 def success(message: str, data: Optional[Dict[str, Any]] = None) -> None:
@@ -104,19 +108,12 @@ def error(message: str, data: Optional[Dict[str, Any]] = None) -> NoReturn:
 
 def result(result_data: Dict[str, Any]) -> None:
     """Writes ``result_data`` as it is to the result file."""
-    text = _dumps("result", result_data)
-    try:
-        _native.write_result(text)
-    except The0Error as exc:
-        log(str(exc), level="error")
+    _print_stderr(_native.write_result(os.environ, _dumps("result", result_data)))
 
 
 def metric(metric_type: str, data: Dict[str, Any]) -> None:
     """Prints a metric line on stdout: ``{"_metric": metric_type, **data, "timestamp": ...}``."""
-    line = _native.format_metric(metric_type, _dumps("metric data", data))
-    out = sys.stdout
-    out.write(line + "\n")
-    out.flush()
+    print(_native.metric_line(metric_type, _dumps("metric", data)), flush=True)
 
 
 def log(
@@ -141,11 +138,8 @@ def log(
         level = data_or_level
     else:
         data = data_or_level
-    data_json = None if data is None else _dumps("log data", data)
-    line = _native.format_log(message, data_json, level)
-    err = sys.stderr
-    err.write(line + "\n")
-    err.flush()
+    data_json = None if data is None else _dumps("log", data)
+    print(_native.log_line(message, data_json, level), file=sys.stderr, flush=True)
 
 
 def sleep(seconds: float) -> None:

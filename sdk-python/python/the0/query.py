@@ -23,10 +23,12 @@ Example::
    ``0.0.0.0:${THE0_QUERY_PORT:-9476}``, until SIGTERM or Ctrl-C.
 3. otherwise: **info** -- the ``/info`` answer to the result file.
 
-The HTTP server, routing, parameters (query string and JSON body), envelopes, limits and timeouts
-are the shared Rust core's. Python threads wait for requests in the core with the GIL released,
-call the handler, and hand the JSON result back. A handler that raises is answered 500 with its
-message, and the server keeps serving. While the process serves queries, state is read-only.
+The HTTP server, routing, parameters (query string and JSON body), envelopes, limits, timeouts,
+the worker count and every line printed are the shared Rust core's; mode and settings are read from
+``os.environ`` when ``run()`` starts. Python threads wait for requests in the core with the GIL
+released, call the handler, and hand the JSON result back. A handler that raises is answered 500
+with its message, and the server keeps serving. While the process serves queries, state is
+read-only.
 """
 
 from __future__ import annotations
@@ -34,16 +36,16 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
-import inspect
 import json
+import os
 import signal
 import sys
 import threading
 import time
 from types import CoroutineType
-from typing import Any, Awaitable, Callable, Dict, Optional, TypeVar, Union
+from typing import Any, Awaitable, Callable, Dict, List, Optional, TypeVar, Union
 
-from . import _native
+from . import _native, _print_stderr
 from .errors import ReadOnlyStateError, The0Error
 
 __all__ = [
@@ -70,8 +72,8 @@ STALL_SECONDS = 0.02
 
 _encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 
-# path -> (function, is_async)
-_handlers: Dict[str, "tuple[HandlerFn, bool]"] = {}
+# path (as the core stored it) -> handler
+_handlers: Dict[str, HandlerFn] = {}
 
 # String parameters of the request being handled (thread- and task-local).
 _current: contextvars.ContextVar[Optional[Dict[str, str]]] = contextvars.ContextVar(
@@ -128,8 +130,7 @@ def handler(path: str, fn: Optional[HandlerFn] = None) -> Any:
     """
 
     def register(func: F) -> F:
-        stored = _native.query_register(path)
-        _handlers[stored] = (func, inspect.iscoroutinefunction(func))
+        _handlers[_native.query_register(path)] = func
         return func
 
     if fn is not None:
@@ -143,18 +144,18 @@ def get_params() -> Dict[str, str]:
     current = _current.get()
     if current is not None:
         return dict(current)
-    return _native.query_env_params()
+    return _native.query_params(os.environ)[1]
 
 
 def get_config() -> Dict[str, Any]:
     """The bot configuration from ``BOT_CONFIG`` (``{}`` when unset or not valid JSON)."""
-    return _native.get_config()
+    return _native.get_config(os.environ)
 
 
 def is_query_mode() -> bool:
     """Whether this process answers queries: ``QUERY_PATH`` is set, or :func:`run` is serving.
     State is read-only then."""
-    return _native.is_query_mode()
+    return _native.is_query_mode(os.environ)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -174,11 +175,11 @@ def _answer_error(rid: int, message: str) -> None:
 
 def _answer(rid: int, data: Any) -> None:
     try:
-        text = _encode(data)
-    except (TypeError, ValueError, RecursionError) as exc:
-        _answer_error(rid, f"handler result cannot be serialized: {exc}")
-        return
-    try:
+        try:
+            text = _encode(data)
+        except (TypeError, ValueError, RecursionError) as exc:
+            _native.query_respond_unserializable(rid, str(exc))
+            return
         _native.query_respond(rid, text)
     except The0Error:
         pass  # the request timed out meanwhile: nobody is waiting
@@ -232,18 +233,23 @@ def _complete(rid: int, future: "concurrent.futures.Future[Any]") -> None:
 _async_runner = _AsyncRunner()
 
 
-def _handle(rid: int, path: str, params: Dict[str, Any], strings: Dict[str, str], reraise: bool) -> None:
+def _handle(
+    rid: int,
+    path: str,
+    params: Dict[str, Any],
+    strings: Dict[str, str],
+    escaped: Optional[List[BaseException]] = None,
+) -> None:
     """Runs the handler of one request and answers it (async handlers answer when they finish).
 
     A handler raising ``SystemExit`` or ``KeyboardInterrupt`` is answered 500 like any other
-    failure; with ``reraise`` (the single-request modes, on the caller's thread) the exception then
-    propagates.
+    failure; the exception is then kept in ``escaped`` when given (the single-request modes
+    re-raise it on the caller's thread once the answer is written).
     """
-    entry = _handlers.get(path)
-    if entry is None:
+    fn = _handlers.get(path)
+    if fn is None:
         _answer_error(rid, f"no Python handler is registered for {path}")
         return
-    fn, is_async = entry
     token = _current.set(strings)
     try:
         data = fn(QueryRequest(path, params, strings))
@@ -252,26 +258,32 @@ def _handle(rid: int, path: str, params: Dict[str, Any], strings: Dict[str, str]
         return
     except BaseException as exc:  # SystemExit, KeyboardInterrupt
         _answer_error(rid, _message(exc))
-        if reraise:
-            raise
+        if escaped is not None:
+            escaped.append(exc)
         return
     finally:
         _current.reset(token)
-    if is_async or type(data) is CoroutineType:
+    if type(data) is CoroutineType:
         _async_runner.submit(rid, data, strings)
     else:
         _answer(rid, data)
 
 
-def _work_inline() -> None:
-    """Ephemeral and info modes: the (at most one) request is handled on the caller's thread."""
-    while True:
-        item = _native.query_next(0.1, True)
-        if item is None:
-            continue  # idle
-        if not item:
-            return  # done
-        _handle(*item, True)
+def _serve_once(escaped: List[BaseException]) -> None:
+    """Ephemeral and info modes: the (at most one) request is handled on a daemon thread, so that
+    the caller's thread waits in ``query_finish`` and learns of a handler that hangs past the
+    timeout (the core then reports it, and ``run`` exits without waiting for the handler)."""
+
+    def work() -> None:
+        while True:
+            item = _native.query_next(0.5, True)
+            if item is None:
+                continue  # idle
+            if item:
+                _handle(*item, escaped)
+            return  # one request at most: done
+
+    threading.Thread(target=work, name="the0-query-worker-0", daemon=True).start()
 
 
 class _Pool:
@@ -322,7 +334,7 @@ class _Pool:
                     if not item:
                         return  # done
                     self._busy_since = monotonic()
-                    _handle(*item, False)
+                    _handle(*item)
                     with cond:
                         if self._poller != me:
                             break  # another thread took over while this handler ran
@@ -393,32 +405,22 @@ def run() -> None:
     thread so that those signals reach it), then returns. A server that cannot start (port in use,
     bad settings) logs the reason on stderr and exits with code 1.
     """
-    from . import log
-
-    try:
-        mode = _native.query_start()
-    except The0Error as exc:
-        log(f"query service cannot start: {exc}", level="error")
+    mode, workers, lines = _native.query_start(os.environ, DEFAULT_WORKERS)
+    _print_stderr(lines)
+    if mode is None:
         sys.exit(1)
-    failed = False
-    stage = "cannot start"
+    escaped: List[BaseException] = []
     try:
         if mode == "server":
-            count = _native.query_workers(DEFAULT_WORKERS)
-            stage = "failed"
-            _serve(count)
+            _serve(workers)
         else:
-            stage = "failed"
-            _work_inline()
-    except The0Error as exc:  # a bad THE0_QUERY_WORKERS, or a service call refused
-        failed = True
-        _native.query_stop()
-        log(f"query service {stage}: {exc}", level="error")
+            _serve_once(escaped)
     finally:
-        code = _native.query_finish()
+        code, _abandoned, lines = _native.query_finish()
         _async_runner.close()
-    if failed:
-        code = 1
-    if code != 0:
+    _print_stderr(lines)
+    if escaped:  # the handler's sys.exit() or Ctrl-C, now that its answer is written
+        raise escaped[0]
+    if code != 0:  # also when a handler was abandoned: its daemon thread does not hold the exit
         sys.stdout.flush()
         sys.exit(code)

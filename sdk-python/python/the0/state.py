@@ -13,14 +13,16 @@ Example::
 Each key is one JSON document, ``$STATE_DIR/<key>.json`` (default ``/state/.the0-state``). The
 shared Rust core validates keys, stores values in one canonical JSON form (the same bytes every
 the0 SDK writes for the same value), replaces files atomically (a reader never sees a half-written
-value), and refuses writes while the process serves queries (:class:`ReadOnlyStateError`). Disk
-work runs with the GIL released.
+value), and refuses writes while the process serves queries (:class:`ReadOnlyStateError`). It reads
+``STATE_DIR`` and ``QUERY_PATH`` from ``os.environ`` at every call. Disk work runs with the GIL
+released.
 """
 
 from __future__ import annotations
 
 import builtins
 import json
+import os
 from typing import Any
 
 from . import _native
@@ -39,7 +41,7 @@ def _dumps(key: str, value: Any) -> str:
         return _encode(value)
     except (TypeError, ValueError, RecursionError) as exc:
         # The core decides what to report, in its order: read-only, key, then this value.
-        raise _native.state_value_error(key, str(exc)) from exc
+        raise _native.state_set_unserializable(os.environ, key, str(exc)) from exc
 
 
 def get(key: str, default: Any = None) -> Any:
@@ -49,7 +51,7 @@ def get(key: str, default: Any = None) -> Any:
         InvalidKeyError: ``key`` breaks a key rule (also a ``ValueError``).
         CorruptStateError: the file for ``key`` is not valid JSON (also a ``ValueError``).
     """
-    text = _state_get(key)
+    text = _state_get(os.environ, key)
     if text is None:
         return default
     return _decode(text)
@@ -66,7 +68,7 @@ def set(key: str, value: Any) -> None:  # noqa: A001 - upstream name
         InvalidKeyError: ``key`` breaks a key rule.
         InvalidJSONError: ``value`` cannot be serialized as JSON.
     """
-    _state_set(key, _dumps(key, value))
+    _state_set(os.environ, key, _dumps(key, value))
 
 
 def exists(key: str) -> bool:
@@ -75,7 +77,7 @@ def exists(key: str) -> bool:
     Raises:
         InvalidKeyError: ``key`` breaks a key rule.
     """
-    return _native.state_exists(key)
+    return _native.state_exists(os.environ, key)
 
 
 def delete(key: str) -> bool:
@@ -85,12 +87,12 @@ def delete(key: str) -> bool:
         ReadOnlyStateError: the process serves queries.
         InvalidKeyError: ``key`` breaks a key rule.
     """
-    return _native.state_delete(key)
+    return _native.state_delete(os.environ, key)
 
 
 def list() -> builtins.list[str]:  # noqa: A001 - upstream name
     """Every key that has a value, sorted."""
-    return _native.state_list()
+    return _native.state_list(os.environ)
 
 
 def clear() -> None:
@@ -99,4 +101,4 @@ def clear() -> None:
     Raises:
         ReadOnlyStateError: the process serves queries.
     """
-    _native.state_clear()
+    _native.state_clear(os.environ)

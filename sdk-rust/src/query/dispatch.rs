@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::query::envelope::{Response, status};
-use crate::query::params::{Params, string_view};
+use crate::query::params::{self, Params, string_view};
 
 /// A request taken by a host with [`Queue::next`].
 #[derive(Debug, Clone, PartialEq)]
@@ -36,9 +36,15 @@ impl Incoming {
         Value::Object(self.params.clone()).to_string()
     }
 
-    /// The parameters in string form, as `QueryRequest::get` returns them in every SDK.
+    /// The parameters in string form, as the Rust `QueryRequest::get` returns them.
     pub fn string_params(&self) -> HashMap<String, String> {
         string_view(&self.params)
+    }
+
+    /// The parameters in string form as a JSON object of strings, keys sorted (see
+    /// [`params::strings_json`]).
+    pub fn strings_json(&self) -> String {
+        params::strings_json(&self.params)
     }
 }
 
@@ -62,6 +68,9 @@ pub enum Reply {
     Value(Value),
     /// The handler failed with this message: answered 500.
     Error(String),
+    /// The host could not turn the handler's result into JSON, for this reason: answered 500
+    /// `handler result cannot be serialized: <reason>`.
+    Unserializable(String),
 }
 
 /// Where the answer to one request goes.
@@ -199,6 +208,13 @@ impl Queue {
                 }
             }
             Reply::Error(message) => (Response::error(status::INTERNAL_ERROR, &message), Ok(())),
+            Reply::Unserializable(reason) => (
+                Response::error(
+                    status::INTERNAL_ERROR,
+                    &format!("handler result cannot be serialized: {reason}"),
+                ),
+                Ok(()),
+            ),
         };
         sink.send(response);
         outcome

@@ -23,18 +23,18 @@
 mod dispatch;
 mod envelope;
 pub mod http;
-mod mode;
-mod params;
-mod registry;
+pub(crate) mod mode;
+pub(crate) mod params;
+pub(crate) mod registry;
 mod server;
 pub mod service;
 
 pub use dispatch::{Incoming, Next, Reply};
 pub use envelope::Response;
-pub use mode::{Listen, Mode, Plan, Settings, is_query_mode};
-pub use params::{Params, string_view, to_param_string};
+pub use mode::{Listen, Mode, Plan, Settings};
+pub use params::{Params, string_view, strings_json, to_param_string};
 pub use registry::{HEALTH_PATH, INFO_PATH, Registry, Route};
-pub use service::{Service, StartOptions};
+pub use service::{Finished, Service, StartOptions};
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -47,8 +47,9 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::env;
-use crate::input::{LogLevel, log};
+use crate::env::Env;
+use crate::host::{self, Host};
+use crate::input::{exit, print_line};
 
 /// The request a handler receives.
 #[derive(Debug, Clone, PartialEq)]
@@ -130,7 +131,7 @@ impl<T: Serialize, E: Display> IntoReply for Result<T, E> {
     fn into_reply(self) -> Reply {
         match self.map(|data| serde_json::to_value(data)) {
             Ok(Ok(data)) => Reply::Value(data),
-            Ok(Err(e)) => Reply::Error(format!("handler result cannot be serialized: {e}")),
+            Ok(Err(e)) => Reply::Unserializable(e.to_string()),
             Err(e) => Reply::Error(e.to_string()),
         }
     }
@@ -158,7 +159,9 @@ where
     F: Fn(&QueryRequest) -> R + Send + Sync + 'static,
     R: IntoReply,
 {
-    let path = service::register(path).unwrap_or_else(|e| panic!("cannot register query handler: {e}"));
+    let path = Host::process()
+        .register(path)
+        .unwrap_or_else(|e| panic!("cannot register query handler: {e}"));
     let boxed: Arc<HandlerFn> = Arc::new(move |req: &QueryRequest| handler_fn(req).into_reply());
     HANDLERS.write().expect("handler table lock").insert(path, boxed);
 }
@@ -168,73 +171,77 @@ where
 /// Ephemeral and info modes write the answer to the result file; a failed query exits the process
 /// with code 1 (as upstream). Server mode serves until SIGTERM or SIGINT, then returns. A server
 /// that cannot start (port in use...) logs the reason and exits with code 1.
+///
+/// This is the Rust host of [`crate::host`]: the same calls every other SDK makes.
 pub fn run() {
-    let code = match serve_handlers() {
-        Ok(code) => code,
-        Err(e) => {
-            log(
-                &format!("query service cannot start: {e}"),
-                None,
-                Some(LogLevel::Error),
-            );
-            1
+    let host = Host::process();
+    let options = StartOptions {
+        handle_signals: true,
+        exit_on_timeout: false,
+        // One slow handler must not stall the others.
+        default_workers: thread::available_parallelism().map_or(2, |n| n.get()).max(2),
+    };
+    let started = match host.start(&Env::Native, options) {
+        Ok(started) => started,
+        Err(failure) => {
+            print_stderr(&[failure.line]);
+            exit(1)
         }
     };
-    if code != 0 {
-        crate::input::exit(code);
+    print_stderr(&started.stderr);
+    let finished = serve_handlers(host, started.workers);
+    print_stderr(&finished.stderr);
+    if finished.exit_code != 0 {
+        exit(finished.exit_code);
     }
 }
 
-/// Starts the service, feeds its requests to handler threads, and waits for it to finish.
+fn print_stderr(lines: &[String]) {
+    let mut stderr = std::io::stderr().lock();
+    for line in lines {
+        print_line(&mut stderr, line);
+    }
+}
+
+/// Feeds the service's requests to `workers` handler threads and waits for it to finish.
 ///
 /// The handler threads are detached: once the service is done, every request has been answered
 /// or has timed out, so a thread still inside a hung handler has no one waiting for it and must
 /// not keep the process alive.
-fn serve_handlers() -> crate::Result<i32> {
-    let mode = service::start(StartOptions { handle_signals: true })?;
-    let default = thread::available_parallelism().map_or(2, |n| n.get()).max(2);
-    let workers = if mode == Mode::Server {
-        worker_count(default)?
-    } else {
-        1
-    };
+fn serve_handlers(host: &'static Host, workers: usize) -> Finished {
     for i in 0..workers {
         let spawned = thread::Builder::new()
             .name(format!("the0-query-worker-{i}"))
-            .spawn(work);
+            .spawn(move || work(host));
         if let Err(e) = spawned {
-            let _ = service::stop();
-            let _ = service::finish();
-            return Err(crate::Error::Io {
-                context: "cannot start a query handler thread".to_owned(),
-                source: e,
+            let _ = host.stop();
+            let mut finished = host.finish().unwrap_or_else(|_| Finished {
+                exit_code: 1,
+                abandoned: false,
+                stderr: Vec::new(),
             });
+            finished.exit_code = 1;
+            finished.stderr.push(crate::input::format_log(
+                &format!("query service failed: cannot start a query handler thread: {e}"),
+                None,
+                Some(crate::input::LogLevel::Error),
+            ));
+            return finished;
         }
     }
-    service::finish()
-}
-
-/// Handler threads in server mode: `THE0_QUERY_WORKERS`, or the host's `default` (Rust: the CPU
-/// count, at least 2, so one slow handler does not stall the others).
-pub fn worker_count(default: usize) -> crate::Result<usize> {
-    match env::parse_or(env::THE0_QUERY_WORKERS, default)? {
-        0 => Err(crate::Error::InvalidArgument(format!(
-            "{} must be at least 1",
-            env::THE0_QUERY_WORKERS
-        ))),
-        n => Ok(n),
-    }
+    host.finish()
+        .expect("the service this function started is running")
 }
 
 /// One handler thread: take requests from the core until it is done.
-fn work() {
+fn work(host: &Host) {
     const POLL: Duration = Duration::from_millis(500);
     loop {
-        match service::next(POLL) {
+        match host.next(POLL) {
             Ok(Next::Request(incoming)) => {
                 let reply = call_handler(&incoming);
                 // An error here means the request timed out meanwhile: nobody is waiting.
-                let _ = service::respond(incoming.id, reply);
+                let _ = host.respond(incoming.id, reply);
             }
             Ok(Next::Idle) => continue,
             Ok(Next::Done) | Err(_) => return,
@@ -271,19 +278,21 @@ pub fn get_params() -> HashMap<String, String> {
     if let Some(params) = CURRENT_PARAMS.with(|p| p.borrow().clone()) {
         return params;
     }
-    if env::query_path().is_none() {
-        return HashMap::new();
-    }
-    let text = std::env::var(env::QUERY_PARAMS).ok();
-    params::from_json_text(env::QUERY_PARAMS, text.as_deref())
+    host::query_params(&Env::Native)
         .map(|p| string_view(&p))
         .unwrap_or_default()
 }
 
 /// The bot configuration from `BOT_CONFIG`; `{}` when it is unset or not valid JSON (as upstream).
 pub fn get_config() -> Value {
-    std::env::var(env::BOT_CONFIG)
+    host::query_config(&Env::Native)
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok())
         .unwrap_or_else(|| Value::Object(Default::default()))
+}
+
+/// Whether this process answers queries, so state is read-only: `QUERY_PATH` is set, or
+/// [`run`] is serving (in any mode, realtime server mode included).
+pub fn is_query_mode() -> bool {
+    Host::process().is_query_mode(&Env::Native).unwrap_or(false)
 }

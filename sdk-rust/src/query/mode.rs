@@ -9,10 +9,9 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use crate::env;
+use crate::env::{self, Env};
 use crate::error::{Error, Result};
 
 /// How the query service runs.
@@ -59,28 +58,28 @@ pub enum Plan {
 }
 
 impl Plan {
-    /// Detects the plan from the environment.
-    pub fn from_env() -> Result<Plan> {
-        if let Some(path) = env::query_path() {
+    /// Detects the plan from `env`.
+    pub fn from_env(env: &Env) -> Result<Plan> {
+        if let Some(path) = env.query_path()? {
             return Ok(Plan::Ephemeral {
                 path,
-                params: std::env::var(env::QUERY_PARAMS).ok(),
+                params: env.var(env::QUERY_PARAMS)?,
             });
         }
-        if !env::is_realtime() {
+        if !env.is_realtime()? {
             return Ok(Plan::Info);
         }
-        if let Some(socket) = env::non_empty(env::THE0_QUERY_SOCKET) {
+        if let Some(socket) = env.non_empty(env::THE0_QUERY_SOCKET)? {
             return Ok(Plan::Server(Listen::Unix(PathBuf::from(socket))));
         }
-        let port = env::parse_or(env::THE0_QUERY_PORT, env::DEFAULT_QUERY_PORT)?;
-        let host = match env::non_empty(env::THE0_QUERY_HOST) {
+        let port = env.parse_or(env::THE0_QUERY_PORT, env::DEFAULT_QUERY_PORT)?;
+        let host = match env.non_empty(env::THE0_QUERY_HOST)? {
             None => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             Some(text) => text.parse().map_err(|_| {
                 Error::InvalidArgument(format!(
                     "{} must be an IP address, got {}",
                     env::THE0_QUERY_HOST,
-                    crate::json::quote(&text)
+                    crate::quote(&text)
                 ))
             })?,
         };
@@ -122,51 +121,129 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// Reads `THE0_QUERY_TIMEOUT_MS`, `THE0_QUERY_MAX_BODY_BYTES`, `THE0_QUERY_MAX_IN_FLIGHT` and
-    /// `THE0_QUERY_RESULT_FILE`, keeping the defaults for unset ones.
+    /// The settings of the process environment (see [`Settings::read`]).
     pub fn from_env() -> Result<Settings> {
+        Settings::read(&Env::Native)
+    }
+
+    /// Reads `THE0_QUERY_TIMEOUT_MS`, `THE0_QUERY_MAX_BODY_BYTES`, `THE0_QUERY_MAX_IN_FLIGHT` and
+    /// `THE0_QUERY_RESULT_FILE` from `env`, keeping the defaults for unset ones.
+    pub fn read(env: &Env) -> Result<Settings> {
         let defaults = Settings::default();
-        let timeout_ms = positive(env::THE0_QUERY_TIMEOUT_MS, defaults.timeout.as_millis() as u64)?;
+        let timeout_ms = positive(
+            env,
+            env::THE0_QUERY_TIMEOUT_MS,
+            defaults.timeout.as_millis() as u64,
+        )?;
         Ok(Settings {
             timeout: Duration::from_millis(timeout_ms),
-            max_body_bytes: positive(env::THE0_QUERY_MAX_BODY_BYTES, defaults.max_body_bytes as u64)?
+            max_body_bytes: positive(
+                env,
+                env::THE0_QUERY_MAX_BODY_BYTES,
+                defaults.max_body_bytes as u64,
+            )? as usize,
+            max_in_flight: positive(env, env::THE0_QUERY_MAX_IN_FLIGHT, defaults.max_in_flight as u64)?
                 as usize,
-            max_in_flight: positive(env::THE0_QUERY_MAX_IN_FLIGHT, defaults.max_in_flight as u64)? as usize,
-            result_file: env::query_result_file(),
+            result_file: env.query_result_file()?,
         })
     }
 }
 
-fn positive(name: &str, default: u64) -> Result<u64> {
-    match env::parse_or(name, default)? {
-        0 => Err(Error::InvalidArgument(format!("{name} must be at least 1"))),
-        n => Ok(n),
+/// A numeric setting that must be at least 1.
+pub(crate) fn positive<T>(env: &Env, name: &str, default: T) -> Result<T>
+where
+    T: std::str::FromStr + PartialEq + From<u8>,
+{
+    let value = env.parse_or(name, default)?;
+    if value == T::from(0) {
+        return Err(Error::InvalidArgument(format!("{name} must be at least 1")));
     }
+    Ok(value)
 }
 
-/// Number of query services this process has started and not finished (see [`is_query_mode`]).
-static SERVING: AtomicUsize = AtomicUsize::new(0);
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::snapshot_of as env;
+    use crate::error::Status;
 
-/// Marks the process as serving queries for as long as it lives.
-#[derive(Debug)]
-pub(crate) struct ServingGuard(());
-
-impl ServingGuard {
-    pub(crate) fn new() -> ServingGuard {
-        SERVING.fetch_add(1, Ordering::SeqCst);
-        ServingGuard(())
+    #[test]
+    fn query_path_wins_then_realtime_then_info() {
+        let plan = Plan::from_env(&env(&[
+            ("QUERY_PATH", "/q"),
+            ("QUERY_PARAMS", "{}"),
+            ("BOT_TYPE", "realtime"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            plan,
+            Plan::Ephemeral {
+                path: "/q".into(),
+                params: Some("{}".into())
+            }
+        );
+        assert_eq!(plan.mode(), Mode::Ephemeral);
+        for pairs in [
+            vec![],
+            vec![("BOT_TYPE", "scheduled")],
+            vec![("QUERY_PATH", "")],
+            vec![("BOT_TYPE", "Realtime")],
+        ] {
+            assert_eq!(Plan::from_env(&env(&pairs)).unwrap(), Plan::Info, "{pairs:?}");
+        }
     }
-}
 
-impl Drop for ServingGuard {
-    fn drop(&mut self) {
-        SERVING.fetch_sub(1, Ordering::SeqCst);
+    #[test]
+    fn server_listens_on_the_socket_first_then_tcp() {
+        let socket = Plan::from_env(&env(&[
+            ("BOT_TYPE", "realtime"),
+            ("THE0_QUERY_SOCKET", "/run/q.sock"),
+            ("THE0_QUERY_PORT", "http"),
+        ]))
+        .unwrap();
+        assert_eq!(socket, Plan::Server(Listen::Unix(PathBuf::from("/run/q.sock"))));
+        let tcp = Plan::from_env(&env(&[("BOT_TYPE", "realtime")])).unwrap();
+        assert_eq!(
+            tcp,
+            Plan::Server(Listen::Tcp(SocketAddr::from(([0, 0, 0, 0], 9476))))
+        );
+        let v6 = Plan::from_env(&env(&[
+            ("BOT_TYPE", "realtime"),
+            ("THE0_QUERY_HOST", "::1"),
+            ("THE0_QUERY_PORT", "0"),
+        ]))
+        .unwrap();
+        assert_eq!(v6, Plan::Server(Listen::Tcp("[::1]:0".parse().unwrap())));
+        let bad = Plan::from_env(&env(&[("BOT_TYPE", "realtime"), ("THE0_QUERY_PORT", "70000")]));
+        assert_eq!(bad.unwrap_err().status(), Status::InvalidArgument);
     }
-}
 
-/// Whether this process is answering queries, so state is read-only: `QUERY_PATH` is set (an
-/// ephemeral query process, from its first line), or the process has started the query service in
-/// any mode — including realtime server mode, which upstream left writable.
-pub fn is_query_mode() -> bool {
-    env::query_path().is_some() || SERVING.load(Ordering::SeqCst) > 0
+    #[test]
+    fn settings_defaults_values_and_zeroes() {
+        assert_eq!(Settings::read(&env(&[])).unwrap(), Settings::default());
+        let set = Settings::read(&env(&[
+            ("THE0_QUERY_TIMEOUT_MS", "250"),
+            ("THE0_QUERY_MAX_BODY_BYTES", "10"),
+            ("THE0_QUERY_MAX_IN_FLIGHT", "3"),
+            ("THE0_QUERY_RESULT_FILE", "/tmp/r.json"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            set,
+            Settings {
+                timeout: Duration::from_millis(250),
+                max_body_bytes: 10,
+                max_in_flight: 3,
+                result_file: PathBuf::from("/tmp/r.json"),
+            }
+        );
+        for name in [
+            "THE0_QUERY_TIMEOUT_MS",
+            "THE0_QUERY_MAX_BODY_BYTES",
+            "THE0_QUERY_MAX_IN_FLIGHT",
+        ] {
+            let err = Settings::read(&env(&[(name, "0")])).unwrap_err();
+            assert_eq!(err.to_string(), format!("{name} must be at least 1"));
+        }
+    }
 }

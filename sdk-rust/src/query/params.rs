@@ -4,7 +4,7 @@
 //! number). Query-string values are strings. When a name appears in both the query string and the
 //! body, the body wins: it is the typed, explicit source (the gateway sends params as a body).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value};
 
@@ -62,6 +62,16 @@ pub fn string_view(params: &Params) -> HashMap<String, String> {
         .collect()
 }
 
+/// Every parameter in string form as a JSON object, keys sorted, so that the same parameters
+/// always give the same text: what hosts of statically typed languages hand to `get(key)`.
+pub fn strings_json(params: &Params) -> String {
+    let sorted: BTreeMap<&str, String> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), to_param_string(v)))
+        .collect();
+    serde_json::to_string(&sorted).expect("a map of strings always serializes")
+}
+
 fn json_type_name(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
@@ -91,6 +101,10 @@ mod tests {
             json!({"symbol": "BTC/USD", "note": "a b", "limit": 5, "live": true})
         );
         let strings = string_view(&p);
+        assert_eq!(
+            strings_json(&p),
+            r#"{"limit":"5","live":"true","note":"a b","symbol":"BTC/USD"}"#
+        );
         assert_eq!(strings["limit"], "5");
         assert_eq!(strings["symbol"], "BTC/USD");
         assert_eq!(strings["live"], "true");

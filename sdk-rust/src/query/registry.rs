@@ -89,7 +89,7 @@ fn normalize_path(path: &str) -> Result<String> {
     if path.chars().any(char::is_control) {
         return Err(Error::InvalidArgument(format!(
             "query path {} must not contain control characters",
-            crate::json::quote(path)
+            crate::quote(path)
         )));
     }
     Ok(if path.starts_with('/') {

@@ -178,3 +178,68 @@ async fn answer(app: &App, request: Request) -> Response {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_stale_socket_is_replaced_but_another_file_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let rt = runtime();
+        let _entered = rt.enter();
+        let socket = dir.path().join("nested/q.sock");
+        let first = Listener::bind(&Listen::Unix(socket.clone())).unwrap();
+        assert_eq!(first.describe(), format!("unix:{}", socket.display()));
+        assert_eq!(first.tcp_addr(), None);
+        drop(first); // leaves the socket file behind, as a crashed process would
+        assert!(socket.exists());
+        Listener::bind(&Listen::Unix(socket.clone())).expect("a stale socket is replaced");
+
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, b"keep me").unwrap();
+        let err = Listener::bind(&Listen::Unix(plain.clone()))
+            .err()
+            .expect("refused");
+        assert_eq!(err.status(), crate::Status::Io);
+        assert!(
+            err.to_string()
+                .contains("is not a socket; refusing to replace it"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&plain).unwrap(), b"keep me");
+    }
+
+    #[test]
+    fn tcp_port_zero_reads_back_the_bound_port() {
+        let rt = runtime();
+        let _entered = rt.enter();
+        let listener = Listener::bind(&Listen::Tcp("127.0.0.1:0".parse().unwrap())).unwrap();
+        let addr = listener.tcp_addr().unwrap();
+        assert_ne!(addr.port(), 0);
+        assert_eq!(listener.describe(), addr.to_string());
+        let taken = Listener::bind(&Listen::Tcp(addr)).err().expect("port in use");
+        assert!(
+            taken.to_string().starts_with(&format!("cannot listen on {addr}")),
+            "{taken}"
+        );
+    }
+
+    #[test]
+    fn shutdown_completes_on_stop_or_when_the_sender_is_gone() {
+        let rt = runtime();
+        let (stop, stopped) = watch::channel(false);
+        stop.send_replace(true);
+        rt.block_on(shutdown_signal(stopped, false));
+        let (stop, stopped) = watch::channel(false);
+        drop(stop);
+        rt.block_on(shutdown_signal(stopped, true));
+    }
+}

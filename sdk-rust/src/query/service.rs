@@ -1,18 +1,21 @@
-//! The query service: started in the detected mode, polled by host threads, finished with an exit
-//! code.
-//!
-//! A host (Rust's `query::run`, or a binding) does:
+//! One run of the query service: started in a detected mode, polled by host threads, finished
+//! with an exit code and the lines the host prints. Hosts reach it through
+//! [`crate::host::Host`], which owns the process's (or the host context's) one running service:
 //!
 //! ```text
-//! mode = start()
+//! started = start()        print started.stderr
 //! loop { match next(timeout) { Request(r) => respond(r.id, handler(r)), Idle => continue, Done => break } }
-//! exit_code = finish()
+//! finished = finish()      print finished.stderr, exit with finished.exit_code
 //! ```
 //!
 //! In server mode `next` yields every HTTP request for a registered path until the server stops
 //! (`stop()`, or SIGTERM/SIGINT with [`StartOptions::handle_signals`]). In ephemeral and info modes
 //! it yields at most one request — none when the core answers the path itself — and `finish`
 //! returns once the result file is written.
+//!
+//! The core never prints while serving and never ends the process (unless a host asks for
+//! [`StartOptions::exit_on_timeout`]): what it has to say comes back from `start` and `finish` as
+//! lines, so that hosts write them through their own streams, in order with their own output.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -26,20 +29,63 @@ use tokio::sync::{Semaphore, watch};
 use crate::env;
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
-use crate::input::{LogLevel, log};
+use crate::input::{LogLevel, format_log, print_line};
 use crate::query::dispatch::{self, Next, Queue, Reply, ReplySink};
 use crate::query::envelope::{Response, status};
-use crate::query::mode::{Listen, Mode, Plan, ServingGuard, Settings};
+use crate::query::mode::{Listen, Mode, Plan, Settings};
 use crate::query::params;
 use crate::query::registry::{INFO_PATH, Registry, Route};
 use crate::query::server::{self, App, Listener};
 
 /// Options a host chooses when starting the service.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StartOptions {
-    /// Stop the server on SIGTERM or SIGINT. Hosts with their own signal handling (Python, Node)
-    /// leave this off and call `stop` themselves.
+    /// Stop the server on SIGTERM or SIGINT. Hosts with their own signal handling (Python, Node,
+    /// the JVM, .NET) leave this off and call `stop` themselves.
     pub handle_signals: bool,
+    /// In ephemeral mode, when the handler does not answer in time, write the 504 result, print
+    /// the timeout line on file descriptor 2 and end the process with code 1 from the core's
+    /// thread. Off by default: `finish` then reports the timeout ([`Finished::abandoned`]) and
+    /// the host ends its process its own way (exit hooks, finalizers). For hosts whose only
+    /// thread runs the hung handler and so can never call `finish`.
+    pub exit_on_timeout: bool,
+    /// Handler threads a host runs in server mode when `THE0_QUERY_WORKERS` is not set (its own
+    /// sensible default: the CPU count for Rust, a few for Python...).
+    pub default_workers: usize,
+}
+
+impl Default for StartOptions {
+    fn default() -> Self {
+        StartOptions {
+            handle_signals: false,
+            exit_on_timeout: false,
+            default_workers: 1,
+        }
+    }
+}
+
+/// How a run ended: what `finish` hands back to the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finished {
+    /// The code the process should exit with: 0, or 1 when the ephemeral query failed, its result
+    /// could not be written, or the server failed.
+    pub exit_code: i32,
+    /// The ephemeral handler did not answer in time: the 504 result is written, and the handler
+    /// is still running on a host thread. Do not wait for it: end the process (`exit_code` is 1).
+    pub abandoned: bool,
+    /// Log lines to print on the host's stderr, in order (the timeout, a result file that could
+    /// not be written, a server failure).
+    pub stderr: Vec<String>,
+}
+
+impl Finished {
+    fn new(exit_code: i32) -> Finished {
+        Finished {
+            exit_code,
+            abandoned: false,
+            stderr: Vec::new(),
+        }
+    }
 }
 
 /// A started query service.
@@ -48,9 +94,11 @@ pub struct Service {
     mode: Mode,
     queue: Queue,
     local_addr: Option<SocketAddr>,
+    /// Where the server listens, for the start line (server mode only).
+    listening: Option<String>,
     stop: Option<watch::Sender<bool>>,
-    finisher: Mutex<Option<JoinHandle<i32>>>,
-    exit_code: OnceLock<i32>,
+    finisher: Mutex<Option<JoinHandle<Finished>>>,
+    finished: OnceLock<Finished>,
 }
 
 impl Service {
@@ -70,6 +118,7 @@ impl Service {
                 path,
                 params.as_deref(),
                 settings,
+                options,
             )),
             Plan::Info => Ok(Self::answer_once(
                 &registry,
@@ -77,6 +126,7 @@ impl Service {
                 INFO_PATH.to_owned(),
                 None,
                 settings,
+                options,
             )),
             Plan::Server(listen) => Self::serve(registry, &listen, settings, options),
         }
@@ -90,6 +140,20 @@ impl Service {
     /// The bound TCP address in server mode over TCP.
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.local_addr
+    }
+
+    /// The lines a host prints when the service has started: in server mode, where it listens.
+    pub fn started_lines(&self) -> Vec<String> {
+        self.listening
+            .iter()
+            .map(|at| {
+                format_log(
+                    &format!("Query server started on {at}"),
+                    None,
+                    Some(LogLevel::Info),
+                )
+            })
+            .collect()
     }
 
     /// Waits up to `timeout` for a request (see [`Queue::next`]).
@@ -110,13 +174,17 @@ impl Service {
         }
     }
 
-    /// Waits until the service has finished and returns the process exit code: 0, or 1 when an
-    /// ephemeral query failed, its result could not be written, or the server failed.
-    pub fn finish(&self) -> i32 {
-        *self.exit_code.get_or_init(|| {
-            let handle = self.finisher.lock().expect("finisher lock").take();
-            handle.map_or(1, |h| h.join().unwrap_or(1))
-        })
+    /// Waits until the service has finished and returns how it ended.
+    pub fn finish(&self) -> Finished {
+        self.finished
+            .get_or_init(|| {
+                let handle = self.finisher.lock().expect("finisher lock").take();
+                handle.map_or_else(
+                    || Finished::new(1),
+                    |h| h.join().unwrap_or_else(|_| Finished::new(1)),
+                )
+            })
+            .clone()
     }
 
     fn answer_once(
@@ -125,6 +193,7 @@ impl Service {
         path: String,
         params_text: Option<&str>,
         settings: Settings,
+        options: StartOptions,
     ) -> Service {
         let (submitter, queue) = dispatch::channel();
         let result_file = settings.result_file;
@@ -139,17 +208,15 @@ impl Service {
                     let (tx, rx) = sync_channel(1);
                     submitter.submit(&path, params, ReplySink::Blocking(tx));
                     let timeout = settings.timeout;
-                    thread::spawn(move || {
-                        let response = match rx.recv_timeout(timeout) {
-                            Ok(response) => response,
-                            Err(RecvTimeoutError::Timeout) => {
-                                exit_after_timeout(&result_file, &path, timeout)
-                            }
-                            Err(RecvTimeoutError::Disconnected) => {
-                                Response::error(status::UNAVAILABLE, "the query service has stopped")
-                            }
-                        };
-                        write_result(&result_file, &response)
+                    thread::spawn(move || match rx.recv_timeout(timeout) {
+                        Ok(response) => write_result(&result_file, &response),
+                        Err(RecvTimeoutError::Timeout) => {
+                            timed_out(&result_file, &path, timeout, options.exit_on_timeout)
+                        }
+                        Err(RecvTimeoutError::Disconnected) => write_result(
+                            &result_file,
+                            &Response::error(status::UNAVAILABLE, "the query service has stopped"),
+                        ),
                     })
                 }
             },
@@ -159,9 +226,10 @@ impl Service {
             mode,
             queue,
             local_addr: None,
+            listening: None,
             stop: None,
             finisher: Mutex::new(Some(finisher)),
-            exit_code: OnceLock::new(),
+            finished: OnceLock::new(),
         }
     }
 
@@ -182,6 +250,7 @@ impl Service {
             Listener::bind(listen)?
         };
         let local_addr = listener.tcp_addr();
+        let listening = Some(listener.describe());
         let (submitter, queue) = dispatch::channel();
         let app = Arc::new(App {
             registry,
@@ -193,21 +262,16 @@ impl Service {
         let finisher = thread::Builder::new()
             .name("the0-query-server".to_owned())
             .spawn(move || {
-                log(
-                    &format!("Query server started on {}", listener.describe()),
-                    None,
-                    Some(LogLevel::Info),
-                );
                 let shutdown = server::shutdown_signal(stopped, options.handle_signals);
                 let served = runtime.block_on(server::serve(listener, app, shutdown));
                 // Dropping the runtime drops the last submitter: hosts polling `next` see Done.
                 drop(runtime);
                 match served {
-                    Ok(()) => 0,
-                    Err(e) => {
-                        log(&format!("query server failed: {e}"), None, Some(LogLevel::Error));
-                        1
-                    }
+                    Ok(()) => Finished::new(0),
+                    Err(e) => Finished {
+                        stderr: vec![error_line(&format!("query server failed: {e}"))],
+                        ..Finished::new(1)
+                    },
                 }
             })
             .map_err(|e| Error::io("cannot start the query server thread", e))?;
@@ -215,9 +279,10 @@ impl Service {
             mode: Mode::Server,
             queue,
             local_addr,
+            listening,
             stop: Some(stop),
             finisher: Mutex::new(Some(finisher)),
-            exit_code: OnceLock::new(),
+            finished: OnceLock::new(),
         })
     }
 }
@@ -233,93 +298,145 @@ fn io_threads() -> usize {
     thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4)
 }
 
-/// Writes the ephemeral answer; returns the exit code (1 if the file could not be written).
-fn write_result(file: &Path, response: &Response) -> i32 {
+fn error_line(message: &str) -> String {
+    format_log(message, None, Some(LogLevel::Error))
+}
+
+/// Writes the ephemeral answer; the exit code is 1 when it is an error or cannot be written.
+fn write_result(file: &Path, response: &Response) -> Finished {
     match write_atomic(file, &response.body) {
-        Ok(()) => response.exit_code(),
-        Err(e) => {
-            let message = format!("cannot write query result {}: {e}", file.display());
-            log(&message, None, Some(LogLevel::Error));
-            1
+        Ok(()) => Finished::new(response.exit_code()),
+        Err(e) => Finished {
+            stderr: vec![error_line(&format!(
+                "cannot write query result {}: {e}",
+                file.display()
+            ))],
+            ..Finished::new(1)
+        },
+    }
+}
+
+/// An ephemeral handler that did not answer in time: write the 504 answer so the caller gets
+/// one, and report it. The handler still holds a host thread, so the host must end the process;
+/// with `exit_now` the core does it here (see [`StartOptions::exit_on_timeout`]).
+fn timed_out(file: &Path, path: &str, timeout: Duration, exit_now: bool) -> Finished {
+    let response = Response::timed_out(path, timeout);
+    let mut finished = write_result(file, &response);
+    finished.abandoned = true;
+    finished.stderr.insert(
+        0,
+        error_line(&format!(
+            "handler for {path} timed out after {} ms",
+            timeout.as_millis()
+        )),
+    );
+    if exit_now {
+        let mut stderr = std::io::stderr().lock();
+        for line in &finished.stderr {
+            print_line(&mut stderr, line);
+        }
+        crate::input::exit(1);
+    }
+    finished
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WAIT: Duration = Duration::from_secs(10);
+
+    fn settings(result_file: &Path) -> Settings {
+        Settings {
+            result_file: result_file.to_owned(),
+            ..Settings::default()
         }
     }
-}
 
-/// An ephemeral handler that hangs holds the host's only thread: write the timeout answer so the
-/// caller gets one, and end the process.
-fn exit_after_timeout(file: &Path, path: &str, timeout: Duration) -> ! {
-    let message = format!("handler for {path} timed out after {} ms", timeout.as_millis());
-    write_result(file, &Response::error(status::TIMEOUT, &message));
-    log(&message, None, Some(LogLevel::Error));
-    std::process::exit(1)
-}
-
-/// The process-wide service of `start`/`next`/`respond`/`stop`/`finish`.
-struct Running {
-    service: Service,
-    _serving: ServingGuard,
-}
-
-static CURRENT: Mutex<Option<Arc<Running>>> = Mutex::new(None);
-
-fn current() -> Result<Arc<Running>> {
-    CURRENT
-        .lock()
-        .expect("service lock")
-        .clone()
-        .ok_or_else(|| Error::InvalidState("the query service is not running; call start first".to_owned()))
-}
-
-/// Registers `path` in the global registry (a host's handler will answer it) and returns the
-/// path as stored (a missing leading `/` is added).
-pub fn register(path: &str) -> Result<String> {
-    Registry::global().register(path)
-}
-
-/// Starts the process-wide service over the global registry, in the mode detected from the
-/// environment. From now until [`finish`], state is read-only in this process.
-pub fn start(options: StartOptions) -> Result<Mode> {
-    let mut slot = CURRENT.lock().expect("service lock");
-    if slot.is_some() {
-        return Err(Error::InvalidState(
-            "the query service is already running".to_owned(),
-        ));
+    fn body(path: &Path) -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
     }
-    let serving = ServingGuard::new();
-    let service = Service::start(
-        Registry::global(),
-        Plan::from_env()?,
-        Settings::from_env()?,
-        options,
-    )?;
-    let mode = service.mode();
-    *slot = Some(Arc::new(Running {
-        service,
-        _serving: serving,
-    }));
-    Ok(mode)
-}
 
-/// Waits up to `timeout` for a request of the process-wide service.
-pub fn next(timeout: Duration) -> Result<Next> {
-    Ok(current()?.service.next(timeout))
-}
+    #[test]
+    fn a_path_the_core_answers_never_reaches_the_host() {
+        let dir = tempfile::tempdir().unwrap();
+        let result = dir.path().join("r.json");
+        let plan = Plan::Ephemeral {
+            path: "/health".into(),
+            params: None,
+        };
+        let service =
+            Service::start(Arc::default(), plan, settings(&result), StartOptions::default()).unwrap();
+        assert_eq!(service.mode(), Mode::Ephemeral);
+        assert_eq!(service.next(WAIT), Next::Done);
+        assert_eq!(service.finish(), Finished::new(0));
+        assert_eq!(service.finish(), Finished::new(0), "finish is idempotent");
+        assert_eq!(
+            body(&result),
+            serde_json::json!({"status": "ok", "data": {"status": "ok"}})
+        );
+    }
 
-/// Answers request `id` of the process-wide service.
-pub fn respond(id: u64, reply: Reply) -> Result<()> {
-    current()?.service.respond(id, reply)
-}
+    #[test]
+    fn bad_params_are_a_400_answer_and_exit_code_1() {
+        let dir = tempfile::tempdir().unwrap();
+        let result = dir.path().join("r.json");
+        let registry = Arc::new(Registry::default());
+        registry.register("/p").unwrap();
+        let plan = Plan::Ephemeral {
+            path: "/p".into(),
+            params: Some("[1]".into()),
+        };
+        let service = Service::start(registry, plan, settings(&result), StartOptions::default()).unwrap();
+        assert_eq!(service.next(WAIT), Next::Done);
+        assert_eq!(service.finish().exit_code, 1);
+        assert_eq!(
+            body(&result),
+            serde_json::json!({"status": "error", "error": "QUERY_PARAMS must be a JSON object, got an array"})
+        );
+    }
 
-/// Asks the process-wide service to stop (server mode).
-pub fn stop() -> Result<()> {
-    current()?.service.stop();
-    Ok(())
-}
+    #[test]
+    fn a_unix_socket_server_reports_where_it_listens_and_removes_its_socket() {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("run/q.sock");
+        let plan = Plan::Server(Listen::Unix(socket.clone()));
+        let service = Service::start(
+            Arc::default(),
+            plan,
+            settings(&dir.path().join("unused")),
+            StartOptions::default(),
+        )
+        .unwrap();
+        assert_eq!((service.mode(), service.local_addr()), (Mode::Server, None));
+        let line: serde_json::Value = serde_json::from_str(&service.started_lines()[0]).unwrap();
+        assert_eq!(
+            line["message"],
+            format!("Query server started on unix:{}", socket.display())
+        );
+        assert!(socket.exists());
+        service.stop();
+        assert_eq!(service.next(WAIT), Next::Done);
+        assert_eq!(service.finish(), Finished::new(0));
+        assert!(!socket.exists(), "the socket file is removed");
+    }
 
-/// Waits for the process-wide service to finish, releases it, and returns the exit code.
-pub fn finish() -> Result<i32> {
-    let running = current()?;
-    let code = running.service.finish();
-    CURRENT.lock().expect("service lock").take();
-    Ok(code)
+    #[test]
+    fn dropping_a_running_server_stops_it() {
+        let plan = Plan::Server(Listen::Tcp("127.0.0.1:0".parse().unwrap()));
+        let service =
+            Service::start(Arc::default(), plan, Settings::default(), StartOptions::default()).unwrap();
+        let addr = service.local_addr().expect("a TCP address");
+        assert_ne!(addr.port(), 0, "port 0 is read back as the bound port");
+        drop(service);
+        // The listener closes once the server thread has stopped: connecting eventually fails.
+        let refused = (0..200).any(|_| {
+            let gone = std::net::TcpStream::connect(addr).is_err();
+            if !gone {
+                thread::sleep(Duration::from_millis(25));
+            }
+            gone
+        });
+        assert!(refused, "the server still listens on {addr}");
+    }
 }

@@ -15,9 +15,8 @@
 //! ```
 //!
 //! Every function reads `STATE_DIR` when it is called. The rules (key validation, atomic writes,
-//! canonical JSON, the read-only guard while serving queries) are those of [`Store`]; bindings for
-//! other languages call the JSON-text functions ([`set_json`], [`get_json`], [`try_exists`],
-//! [`delete`], [`try_list`], [`clear`]), so every SDK behaves the same.
+//! canonical JSON, the read-only guard while serving queries) are those of [`Store`], reached
+//! through [`crate::host::Host`] as every other SDK reaches them, so every SDK behaves the same.
 
 mod key;
 mod store;
@@ -28,7 +27,14 @@ pub use store::Store;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::host::Host;
+
+/// The process's store, as the Rust host sees it.
+fn store() -> Result<Store> {
+    Host::process().store(&Env::Native)
+}
 
 /// The upstream name of the state error; the same type as [`crate::Error`].
 pub type StateError = Error;
@@ -38,7 +44,7 @@ pub type StateError = Error;
 /// Fails with [`Error::ReadOnly`] while this process serves queries, [`Error::InvalidKey`] for a
 /// bad key, [`Error::Json`] if the value cannot be serialized, [`Error::Io`] if the write fails.
 pub fn set<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<()> {
-    Store::from_env().set(key, value)
+    store()?.set(key, value)
 }
 
 /// The value stored under `key`. A key with no value is [`Error::NotFound`]; a file that is not
@@ -49,7 +55,7 @@ pub fn get<T: DeserializeOwned>(key: &str) -> Result<T> {
 
 /// The value stored under `key`, or `None` when the key has no value.
 pub fn get_opt<T: DeserializeOwned>(key: &str) -> Result<Option<T>> {
-    Store::from_env().get(key)
+    store()?.get(key)
 }
 
 /// The value stored under `key`, or `default` when there is none or it cannot be read as a `T`
@@ -66,14 +72,14 @@ pub fn exists(key: &str) -> bool {
 
 /// Whether `key` has a value, reporting an invalid key or an I/O failure as an error.
 pub fn try_exists(key: &str) -> Result<bool> {
-    Store::from_env().exists(key)
+    store()?.exists(key)
 }
 
 /// Removes `key` and returns whether it had a value.
 ///
 /// Unlike upstream, which returned `false` for a bad key and in query mode, both are errors.
 pub fn delete(key: &str) -> Result<bool> {
-    Store::from_env().delete(key)
+    store()?.delete(key)
 }
 
 /// Every key with a value, sorted; empty when the state directory cannot be read (as upstream).
@@ -83,26 +89,20 @@ pub fn list() -> Vec<String> {
 
 /// Every key with a value, sorted, reporting an unreadable state directory as an error.
 pub fn try_list() -> Result<Vec<String>> {
-    Store::from_env().list()
+    store()?.list()
 }
 
 /// Removes every key.
 pub fn clear() -> Result<()> {
-    Store::from_env().clear()
-}
-
-/// The error of a `set` whose value the host language could not serialize (see
-/// [`Store::unserializable_value`]).
-pub fn unserializable_value(key: &str, detail: &str) -> Error {
-    Store::from_env().unserializable_value(key, detail)
+    store()?.clear()
 }
 
 /// Stores JSON text (from any language) under `key`, in canonical form.
 pub fn set_json(key: &str, json: &str) -> Result<()> {
-    Store::from_env().set_json(key, json)
+    store()?.set_json(key, json)
 }
 
 /// The JSON text stored under `key`, or `None` when the key has no value.
 pub fn get_json(key: &str) -> Result<Option<String>> {
-    Store::from_env().get_json(key)
+    store()?.get_json(key)
 }

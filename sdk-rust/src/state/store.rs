@@ -7,15 +7,15 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
 use crate::json;
-use crate::query::is_query_mode;
 use crate::state::key::validate_key;
 
 const EXTENSION: &str = ".json";
 
 /// A directory of JSON documents, one file `<key>.json` per key.
 ///
-/// The module-level functions of [`crate::state`] use `Store::from_env()`, which reads `STATE_DIR`
-/// at every call. Bindings call the same methods, so the rules here hold for every SDK:
+/// Hosts get their store from [`crate::host::Host::store`], which reads `STATE_DIR` from the
+/// host's environment at every call and marks the store read-only while the host serves queries.
+/// Every SDK goes through it, so the rules here hold for every SDK:
 /// - keys are checked by [`validate_key`];
 /// - writes are atomic (hidden temporary file + rename): a reader never sees a torn value;
 /// - values are validated and stored in canonical JSON ([`json::canonicalize`]);
@@ -24,17 +24,22 @@ const EXTENSION: &str = ".json";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Store {
     dir: PathBuf,
+    read_only: bool,
 }
 
 impl Store {
-    /// A store over `dir` (created on the first write).
+    /// A writable store over `dir` (created on the first write).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Store { dir: dir.into() }
+        Store {
+            dir: dir.into(),
+            read_only: false,
+        }
     }
 
-    /// The store over `$STATE_DIR`, or `/state/.the0-state`.
-    pub fn from_env() -> Self {
-        Store::new(crate::env::state_dir())
+    /// The same store, refusing every write with [`Error::ReadOnly`] when `read_only` (the
+    /// process serves queries).
+    pub fn with_read_only(self, read_only: bool) -> Self {
+        Store { read_only, ..self }
     }
 
     /// The directory holding the state files.
@@ -49,14 +54,14 @@ impl Store {
 
     /// Stores `json` (JSON text from any language) under `key`.
     pub fn set_json(&self, key: &str, json: &str) -> Result<()> {
-        self.check_writable("set", key)?;
-        let canonical = json::canonicalize(&format!("value for state key {}", json::quote(key)), json)?;
+        self.check_writable("set", Some(key))?;
+        let canonical = json::canonicalize(&format!("value for state key {}", crate::quote(key)), json)?;
         self.write(key, &canonical)
     }
 
     /// Stores a serializable Rust value under `key`.
     pub fn set<T: serde::Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<()> {
-        self.check_writable("set", key)?;
+        self.check_writable("set", Some(key))?;
         let bytes = serde_json::to_vec(value).map_err(|source| unserializable(key, source))?;
         self.write(key, &bytes)
     }
@@ -64,7 +69,7 @@ impl Store {
     /// The error of a `set` whose value the host language could not turn into JSON (`detail`
     /// says why): a read-only process or a bad key is reported first, as for any `set`.
     pub fn unserializable_value(&self, key: &str, detail: &str) -> Error {
-        match self.check_writable("set", key) {
+        match self.check_writable("set", Some(key)) {
             Err(e) => e,
             Ok(()) => unserializable(key, serde::ser::Error::custom(detail)),
         }
@@ -91,7 +96,7 @@ impl Store {
         serde_json::from_slice(&bytes).map(Some).map_err(|e| {
             if e.is_data() {
                 Error::Json {
-                    what: format!("state key {} does not hold the requested type", json::quote(key)),
+                    what: format!("state key {} does not hold the requested type", crate::quote(key)),
                     source: e,
                 }
             } else {
@@ -113,7 +118,7 @@ impl Store {
 
     /// Removes `key`; returns whether it had a value.
     pub fn delete(&self, key: &str) -> Result<bool> {
-        self.check_writable("delete", key)?;
+        self.check_writable("delete", Some(key))?;
         let path = self.path_of(key);
         match fs::remove_file(&path) {
             Ok(()) => Ok(true),
@@ -150,7 +155,7 @@ impl Store {
 
     /// Removes every key. Files that are not keys are left alone.
     pub fn clear(&self) -> Result<()> {
-        self.check_writable("clear", "")?;
+        self.check_writable("clear", None)?;
         for key in self.list()? {
             let path = self.path_of(&key);
             match fs::remove_file(&path) {
@@ -178,20 +183,16 @@ impl Store {
         write_atomic(&path, bytes).map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
     }
 
-    /// The read-only guard, then the key rules. `clear` passes an empty key: it has none to check.
-    fn check_writable(&self, operation: &str, key: &str) -> Result<()> {
-        if is_query_mode() {
-            let operation = if key.is_empty() {
-                format!("{operation}()")
-            } else {
-                format!("{operation}({})", json::quote(key))
+    /// The read-only guard, then the key rules (`clear` has no key).
+    fn check_writable(&self, operation: &str, key: Option<&str>) -> Result<()> {
+        if self.read_only {
+            let operation = match key {
+                None => format!("{operation}()"),
+                Some(key) => format!("{operation}({})", crate::quote(key)),
             };
             return Err(Error::ReadOnly { operation });
         }
-        if operation == "clear" {
-            return Ok(());
-        }
-        validate_key(key)
+        key.map_or(Ok(()), validate_key)
     }
 
     fn corrupt(&self, key: &str, source: serde_json::Error) -> Error {
@@ -205,7 +206,7 @@ impl Store {
 
 fn unserializable(key: &str, source: serde_json::Error) -> Error {
     Error::Json {
-        what: format!("value for state key {} cannot be serialized", json::quote(key)),
+        what: format!("value for state key {} cannot be serialized", crate::quote(key)),
         source,
     }
 }
@@ -301,7 +302,7 @@ mod tests {
         for key in ["bad", "binary"] {
             let err = store.get_json(key).unwrap_err();
             assert_eq!(err.status(), Status::CorruptState);
-            assert!(err.to_string().contains(&json::quote(key)), "{err}");
+            assert!(err.to_string().contains(&crate::quote(key)), "{err}");
             assert_eq!(
                 store.get::<serde_json::Value>(key).unwrap_err().status(),
                 Status::CorruptState

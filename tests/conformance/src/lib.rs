@@ -11,5 +11,5 @@ pub mod process;
 pub mod vectors;
 
 pub use http::{HttpResponse, Target};
-pub use process::{ChildGuard, Driver, free_port, wait_for_health};
+pub use process::{ChildGuard, Driver};
 pub use vectors::{load, matches, vectors_dir};

@@ -2,13 +2,13 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::http::{self, Target};
+use crate::http::Target;
 
 /// How to start one SDK's driver: a program and leading arguments (for example `python3
 /// driver.py`), with a clean environment plus the variables the tests set.
@@ -50,15 +50,18 @@ impl Driver {
     /// A driver from a command line in `THE0_CONFORMANCE_DRIVER` (space-separated), else `default`.
     pub fn from_env_or(default: impl Into<PathBuf>) -> Driver {
         match std::env::var("THE0_CONFORMANCE_DRIVER") {
-            Ok(line) if !line.trim().is_empty() => {
-                let mut words = line.split_whitespace();
-                let program = words.next().expect("non-empty").into();
-                Driver {
-                    program,
-                    args: words.map(OsString::from).collect(),
-                }
-            }
+            Ok(line) if !line.trim().is_empty() => Driver::from_command_line(&line),
             _ => Driver::new(default),
+        }
+    }
+
+    /// A driver from a space-separated command line (`python3 /path/driver.py`).
+    pub fn from_command_line(line: &str) -> Driver {
+        let mut words = line.split_whitespace();
+        let program = words.next().expect("a non-empty driver command line").into();
+        Driver {
+            program,
+            args: words.map(OsString::from).collect(),
         }
     }
 
@@ -92,6 +95,49 @@ impl Driver {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start driver {}: {e}", self.program.display()));
         ChildGuard(Some(child))
+    }
+
+    /// Starts the driver as a query server (`args`, with `BOT_TYPE=realtime` in `env`) and waits
+    /// for the line every SDK prints once it listens, `Query server started on <where>`: a TCP
+    /// server is told to bind port 0 unless `env` names a socket or port, and the port it got is
+    /// read back from that line. The driver is killed when the guard drops; its stderr is passed
+    /// on to the test's.
+    pub fn serve(&self, args: &[&str], env: &BTreeMap<String, String>) -> (ChildGuard, Target) {
+        let mut env = env.clone();
+        if !env.contains_key("THE0_QUERY_SOCKET") {
+            env.entry("THE0_QUERY_HOST".into())
+                .or_insert_with(|| "127.0.0.1".into());
+            env.entry("THE0_QUERY_PORT".into()).or_insert_with(|| "0".into());
+        }
+        let mut child = self
+            .command(args, &env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start driver {}: {e}", self.program.display()));
+        let stderr = child.stderr.take().expect("piped stderr");
+        let guard = ChildGuard(Some(child));
+        let (tx, rx) = std::sync::mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("{line}");
+                if let Some(at) = started_on(&line) {
+                    let _ = tx.send(at);
+                }
+            }
+        });
+        let at = rx
+            .recv_timeout(STARTUP_LIMIT)
+            .unwrap_or_else(|_| panic!("the driver printed no start line within {STARTUP_LIMIT:?}"));
+        let target = match at.strip_prefix("unix:") {
+            Some(path) => Target::Unix(PathBuf::from(path)),
+            None => Target::Tcp(
+                at.parse()
+                    .unwrap_or_else(|e| panic!("start line address {at:?}: {e}")),
+            ),
+        };
+        (guard, target)
     }
 }
 
@@ -140,26 +186,15 @@ impl Drop for ChildGuard {
     }
 }
 
-/// A TCP port on 127.0.0.1 that was free a moment ago.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
+/// How long a driver may take to print its start line (a generous bound for a loaded machine;
+/// it measures that the server starts at all).
+const STARTUP_LIMIT: Duration = Duration::from_secs(60);
 
-/// Polls `GET /health` until it answers 200 or `limit` passes.
-pub fn wait_for_health(target: &Target, limit: Duration) {
-    let deadline = Instant::now() + limit;
-    loop {
-        match http::get(target, "/health") {
-            Ok(r) if r.status == 200 => return,
-            result => {
-                if Instant::now() >= deadline {
-                    panic!("server at {target:?} not healthy after {limit:?}: {result:?}");
-                }
-                thread::sleep(Duration::from_millis(25));
-            }
-        }
-    }
+/// Where the server listens, from a `Query server started on <where>` log line.
+fn started_on(line: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(line).ok()?;
+    value["message"]
+        .as_str()?
+        .strip_prefix("Query server started on ")
+        .map(str::to_owned)
 }

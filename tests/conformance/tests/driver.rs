@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use the0_conformance::http::{self, Target};
 use the0_conformance::vectors::{self, EphemeralSuite, ServerSuite, Step, StepSuite};
-use the0_conformance::{Driver, free_port, matches, wait_for_health};
+use the0_conformance::{Driver, matches};
 use the0_sdk::state::Store;
 
 fn driver() -> Driver {
@@ -33,12 +33,12 @@ fn seed_state(dir: &Path, seed: &BTreeMap<String, Value>) {
     }
 }
 
-/// Starts the driver's query server on `target` with the suite's environment.
+/// Starts the driver's query server with the suite's environment, once it listens.
 fn start_server(
     suite: &ServerSuite,
     state_dir: &Path,
     listen: &[(&str, &str)],
-) -> the0_conformance::ChildGuard {
+) -> (the0_conformance::ChildGuard, Target) {
     seed_state(state_dir, &suite.seed);
     let mut env = suite.env.clone();
     env.extend(env_of(&[
@@ -46,7 +46,7 @@ fn start_server(
         ("STATE_DIR", state_dir.to_str().unwrap()),
     ]));
     env.extend(env_of(listen));
-    driver().spawn(&["query"], &env)
+    driver().serve(&["query"], &env)
 }
 
 fn run_http_vectors(target: &Target, suite: &ServerSuite, state_dir: &str) {
@@ -78,17 +78,8 @@ fn run_http_vectors(target: &Target, suite: &ServerSuite, state_dir: &str) {
 fn http_vectors_over_tcp() {
     let suite: ServerSuite = vectors::load("query-server.json");
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let target = Target::loopback(port);
-    let _server = start_server(
-        &suite,
-        dir.path(),
-        &[
-            ("THE0_QUERY_HOST", "127.0.0.1"),
-            ("THE0_QUERY_PORT", &port.to_string()),
-        ],
-    );
-    wait_for_health(&target, Duration::from_secs(20));
+    let (_server, target) = start_server(&suite, dir.path(), &[]);
+    assert!(matches!(target, Target::Tcp(_)), "{target:?}");
     run_http_vectors(&target, &suite, dir.path().to_str().unwrap());
 }
 
@@ -97,13 +88,12 @@ fn http_vectors_over_a_unix_socket() {
     let suite: ServerSuite = vectors::load("query-server.json");
     let dir = tempfile::tempdir().unwrap();
     let socket = dir.path().join("run/query.sock");
-    let target = Target::Unix(socket.clone());
-    let mut server = start_server(
+    let (mut server, target) = start_server(
         &suite,
         &dir.path().join("state"),
         &[("THE0_QUERY_SOCKET", socket.to_str().unwrap())],
     );
-    wait_for_health(&target, Duration::from_secs(20));
+    assert_eq!(target, Target::Unix(socket.clone()));
     run_http_vectors(&target, &suite, dir.path().join("state").to_str().unwrap());
 
     // SIGTERM stops the server cleanly: exit code 0 and the socket file is removed.
@@ -248,17 +238,12 @@ fn input_vectors() {
 /// settings, once it answers.
 fn serve_on_loopback(extra: &[(&str, &str)]) -> (tempfile::TempDir, the0_conformance::ChildGuard, Target) {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port().to_string();
     let mut env = env_of(&[
         ("BOT_TYPE", "realtime"),
         ("STATE_DIR", dir.path().to_str().unwrap()),
-        ("THE0_QUERY_HOST", "127.0.0.1"),
-        ("THE0_QUERY_PORT", &port),
     ]);
     env.extend(env_of(extra));
-    let server = driver().spawn(&["query"], &env);
-    let target = Target::loopback(port.parse().unwrap());
-    wait_for_health(&target, Duration::from_secs(20));
+    let (server, target) = driver().serve(&["query"], &env);
     (dir, server, target)
 }
 

@@ -61,7 +61,7 @@ struct World<'a> {
 impl World<'_> {
     /// The container environment upstream's Docker runner sets (contract §1c).
     fn env(&self, bot_type: &str) -> Vec<(String, String)> {
-        let mut env: Vec<(String, String)> = [
+        let mut vars = vec![
             ("BOT_ID", self.bot_id.as_str()),
             ("RUNTIME", &self.code.runtime),
             ("ENTRYPOINT", &self.code.entrypoint),
@@ -73,14 +73,11 @@ impl World<'_> {
             ("CODE_MOUNT_DIR", "bot"),
             ("STATE_DIR", "/state/.the0-state"),
             ("PYTHONDONTWRITEBYTECODE", "1"),
-        ]
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .into();
+        ];
         if let Some(query) = &self.code.query_entrypoint {
-            env.push(("QUERY_ENTRYPOINT".into(), query.clone()));
+            vars.push(("QUERY_ENTRYPOINT", query));
         }
-        env.extend(self.minio.container_env());
-        env
+        self.minio.bot_env(&vars)
     }
 
     fn stored_counter(&self) -> Option<u64> {
@@ -178,6 +175,7 @@ impl World<'_> {
     fn ephemeral_query(&self) -> Value {
         let key = format!("{}/{}/result.json", self.bot_id, unix_nanos());
         let mut env = self.env("scheduled");
+        env.retain(|(name, _)| name != "ENTRYPOINT_TYPE");
         env.extend(
             [
                 ("QUERY_PATH", self.bot.query),
@@ -185,7 +183,7 @@ impl World<'_> {
                 ("QUERY_RESULT_KEY", &key),
                 ("ENTRYPOINT_TYPE", "query"),
             ]
-            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+            .map(|(name, value)| (name.to_owned(), value.to_owned())),
         );
         let container = Container::start(&self.scope, "query", &Spec::new(runtime_image(), env));
         let code = container.wait();

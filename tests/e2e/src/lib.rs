@@ -6,13 +6,15 @@
 //! - [`minio`]: a MinIO container per test and an independent view of its objects;
 //! - [`container`]: bot containers with upstream's flags (contract §9);
 //! - [`package`]: a bot folder → its code archive (`images/package-bot.sh`);
-//! - [`example`]: the life of an example bot in the universal image, step by step.
+//! - [`example`]: the life of an example bot in the universal image, step by step;
+//! - [`probe`]: a small program per runtime id without an example bot yet.
 
 pub mod container;
 pub mod docker;
 pub mod example;
 pub mod minio;
 pub mod package;
+pub mod probe;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -7,9 +7,8 @@
 //! static binary `scripts/ensure-minio.sh` builds, mounted read-only into the agent-only image
 //! (an empty root) and run like a bot: uid 1000, read-only root, no capabilities.
 
-use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -108,14 +107,20 @@ impl Minio {
         format!("{}:9000", self.name)
     }
 
-    /// The agent's object-store variables for containers of the scope.
-    pub fn container_env(&self) -> Vec<(String, String)> {
-        vec![
-            ("MINIO_ENDPOINT".into(), self.container_endpoint()),
-            ("MINIO_ACCESS_KEY".into(), ACCESS_KEY.into()),
-            ("MINIO_SECRET_KEY".into(), SECRET_KEY.into()),
-            ("MINIO_USE_SSL".into(), "false".into()),
-        ]
+    /// A bot container's environment: `vars`, and the agent's object-store variables for this
+    /// MinIO (as containers of the scope reach it).
+    pub fn bot_env(&self, vars: &[(&str, &str)]) -> Vec<(String, String)> {
+        let endpoint = self.container_endpoint();
+        let store = [
+            ("MINIO_ENDPOINT", endpoint.as_str()),
+            ("MINIO_ACCESS_KEY", ACCESS_KEY),
+            ("MINIO_SECRET_KEY", SECRET_KEY),
+            ("MINIO_USE_SSL", "false"),
+        ];
+        vars.iter()
+            .chain(&store)
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect()
     }
 
     /// One signed request to `http://127.0.0.1:<port>/<path>`: status and body.
@@ -186,28 +191,27 @@ impl Minio {
         }
     }
 
-    /// The files of `bot`'s stored state (`bot-state/<bot>/state.tar.gz`): path -> content.
-    pub fn state_files(&self, bot: &str) -> Option<BTreeMap<String, Vec<u8>>> {
+    /// The content of `path` (relative to /state) in `bot`'s stored state archive, if stored.
+    pub fn state_file(&self, bot: &str, path: &str) -> Option<Vec<u8>> {
         let archive = self.get("bot-state", &format!("{bot}/state.tar.gz"))?;
-        let mut files = BTreeMap::new();
         let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(&archive[..]));
-        for entry in tar.entries().expect("a tar.gz state archive") {
-            let mut entry = entry.expect("a tar entry");
-            if entry.header().entry_type().is_file() {
-                let path = entry.path().unwrap().to_string_lossy().into_owned();
-                let mut content = Vec::new();
-                entry.read_to_end(&mut content).unwrap();
-                files.insert(path, content);
-            }
-        }
-        Some(files)
+        let mut entries = tar.entries().expect("a tar.gz state archive");
+        let mut entry = entries
+            .find(|entry| {
+                entry
+                    .as_ref()
+                    .is_ok_and(|e| e.path().is_ok_and(|p| p == Path::new(path)))
+            })?
+            .unwrap();
+        let mut content = Vec::new();
+        entry.read_to_end(&mut content).expect("a readable state file");
+        Some(content)
     }
 
     /// The value of state key `key` in `bot`'s stored state, if stored.
     pub fn state_value(&self, bot: &str, key: &str) -> Option<serde_json::Value> {
-        let files = self.state_files(bot)?;
-        let content = files.get(&format!(".the0-state/{key}.json"))?;
-        Some(serde_json::from_slice(content).expect("a state file holds JSON"))
+        let content = self.state_file(bot, &format!(".the0-state/{key}.json"))?;
+        Some(serde_json::from_slice(&content).expect("a state file holds JSON"))
     }
 
     /// Every line of `bot`'s stored logs (`bot-logs/logs/<bot>/<day>.log`, days in order), parsed.

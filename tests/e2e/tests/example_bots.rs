@@ -16,25 +16,23 @@ macro_rules! example_bots {
     };
 }
 
+/// The SMA-crossover twins (examples/rust-sma-crossover, examples/python-sma-crossover,
+/// examples/csharp-sma-crossover: runtime dotnet8) share
+/// their configuration, state and queries; an entry names the folder.
+const SMA_CROSSOVER: ExampleBot = ExampleBot {
+    dir: "",
+    config: r#"{"symbol": "BTC/USD", "short_period": 2, "long_period": 4, "tick_interval_ms": 100}"#,
+    state_key: "strategy",
+    state_counter: "/tick",
+    query: "/status",
+    query_counter: "/tick",
+    tick_metric: "price",
+};
+
 example_bots! {
-    rust_sma_crossover: ExampleBot {
-        dir: "rust-sma-crossover",
-        config: r#"{"symbol": "BTC/USD", "short_period": 2, "long_period": 4, "tick_interval_ms": 100}"#,
-        state_key: "strategy",
-        state_counter: "/tick",
-        query: "/status",
-        query_counter: "/tick",
-        tick_metric: "price",
-    },
-    python_sma_crossover: ExampleBot {
-        dir: "python-sma-crossover",
-        config: r#"{"symbol": "BTC/USD", "short_period": 2, "long_period": 4, "tick_interval_ms": 100}"#,
-        state_key: "strategy",
-        state_counter: "/tick",
-        query: "/status",
-        query_counter: "/tick",
-        tick_metric: "price",
-    },
+    rust_sma_crossover: ExampleBot { dir: "rust-sma-crossover", ..SMA_CROSSOVER },
+    python_sma_crossover: ExampleBot { dir: "python-sma-crossover", ..SMA_CROSSOVER },
+    csharp_sma_crossover: ExampleBot { dir: "csharp-sma-crossover", ..SMA_CROSSOVER },
     typescript_price_alerts: ExampleBot {
         dir: "typescript-price-alerts",
         config: r#"{"symbol": "ETH/USD", "update_interval_ms": 100, "alert_threshold": 0.1}"#,

@@ -22,15 +22,13 @@ fn main() {
         }))
     });
     query::handler("/signals", |req| -> HandlerResult {
-        let limit: usize = match req.get("limit") {
-            None => 10,
-            Some(text) => text.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-                format!(
-                    "limit must be a positive integer, got {}",
-                    the0_sdk::json::quote(&text)
-                )
-            })?,
-        };
+        let limit: usize =
+            match req.get("limit") {
+                None => 10,
+                Some(text) => text.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    format!("limit must be a positive integer, got {}", the0_sdk::quote(&text))
+                })?,
+            };
         let signals = load_signals()?;
         let newest_first: Vec<_> = signals.iter().rev().take(limit).collect();
         Ok(json!({"signals": newest_first, "count": signals.len()}))

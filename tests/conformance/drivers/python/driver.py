@@ -18,7 +18,9 @@ which needs the raw read to tell a torn file from a missing one without decoding
 from __future__ import annotations
 
 import json
+import os
 import sys
+from decimal import Decimal
 import time
 from typing import Any, Callable, Dict, List
 
@@ -27,16 +29,34 @@ from the0 import query, state
 from the0.errors import CorruptStateError, InvalidArgumentError, InvalidJSONError, The0Error
 
 
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _inexact(value: Any) -> bool:
+    """Whether ``value`` (decoded with Decimal floats) holds a number a Python float cannot."""
+    if isinstance(value, Decimal):
+        return Decimal(repr(float(value))) != value
+    if isinstance(value, dict):
+        return any(_inexact(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_inexact(v) for v in value)
+    return False
+
+
 def set_text(key: str, text: str) -> None:
     """Stores the JSON text ``text`` under ``key`` through the public API (decode, then
-    ``state.set``); text that is not JSON goes to the core as it is, which reports it exactly as
-    the Rust driver's ``set_json`` does."""
+    ``state.set``). Text that is not JSON, or that holds a number a Python float cannot (a long
+    decimal), goes to the core as it is: the core reports the first exactly as the Rust driver's
+    ``set_json`` does, and stores the second as written."""
     try:
-        value = json.loads(text)
+        exact = not _inexact(json.loads(text, parse_float=Decimal, parse_constant=_not_json))
     except ValueError:
-        the0._native.state_set(key, text)  # raises the core's INVALID_JSON (or READ_ONLY...)
+        exact = False
+    if not exact:
+        the0._native.state_set(os.environ, key, text)  # the core's INVALID_JSON, READ_ONLY...
         return
-    state.set(key, value)
+    state.set(key, json.loads(text))
 
 
 def error_json(exc: The0Error) -> Dict[str, str]:
@@ -143,7 +163,7 @@ def read_loop(key: str, count: int) -> int:
     read = the0._native.state_get  # the core's read: validated JSON text, not decoded
     for _ in range(count):
         try:
-            if read(key) is None:
+            if read(os.environ, key) is None:
                 missing += 1
         except CorruptStateError:
             torn += 1
