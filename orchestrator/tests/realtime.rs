@@ -130,7 +130,28 @@ fn the_admin_api_needs_its_token_and_refuses_bad_specs() {
     let orchestrator = Orchestrator::start(
         &instance,
         &minio,
-        &["--specs", specs.path().to_str().unwrap(), "--warm-pool", "0"],
+        &[
+            "--specs",
+            specs.path().to_str().unwrap(),
+            "--warm-pool",
+            "0",
+            "--token",
+            "query-secret",
+        ],
+    );
+    // With --token, POST /query needs it (upstream's gateway was open, §12.20).
+    let ask = r#"{"bot_id":"nobody","query_path":"/status"}"#;
+    let (status, _) = http("POST", &orchestrator.url("/query"), Some(ask), None);
+    assert_eq!(status, 401);
+    let (status, body) = http(
+        "POST",
+        &orchestrator.url("/query"),
+        Some(ask),
+        Some("query-secret"),
+    );
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (404, Some("bot not found: nobody"))
     );
     let (status, _) = http("GET", &orchestrator.url("/admin/bots"), None, None);
     assert_eq!(status, 401);
@@ -154,7 +175,7 @@ fn the_admin_api_needs_its_token_and_refuses_bad_specs() {
         "POST",
         &orchestrator.url("/query"),
         Some(r#"{"query_path":"/x"}"#),
-        None,
+        Some("query-secret"),
     );
     assert_eq!(
         (status, body["error"].as_str()),

@@ -231,6 +231,27 @@ impl Minio {
     }
 }
 
+impl Minio {
+    /// Every key in `bucket` (none when the bucket does not exist).
+    pub fn keys(&self, bucket: &str) -> Vec<String> {
+        block_on(async {
+            let store = self.store().await;
+            match store.client().list_objects_v2().bucket(bucket).send().await {
+                Ok(page) => page
+                    .contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_owned))
+                    .collect(),
+                Err(e) => {
+                    let code = aws_sdk_s3::error::ProvideErrorMetadata::code(&e);
+                    assert_eq!(code, Some("NoSuchBucket"), "list {bucket}: {e:?}");
+                    Vec::new()
+                }
+            }
+        })
+    }
+}
+
 /// Runs `future` on a runtime of its own (the harness is blocking; tests may be async).
 pub fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
     tokio::runtime::Builder::new_current_thread()
