@@ -1,6 +1,7 @@
 # the0 runtime — task runner.
 #
-#   make run     build the agent and the example bot, `the0-agent run` it, answer queries
+#   make run     build the agent and the example bot, `the0-agent run` it, answer queries; then the
+#                orchestrator runs it as a realtime and a scheduled bot in Docker, queried via its gateway
 #   make test    everything CI runs: lint, Rust tests, conformance, every SDK's suite
 #   make bench   benchmarks; each figure is printed beside its target (TARGETS.md)
 #   make agent   the static, stripped the0-agent binary (printed path), checked in an empty root
@@ -22,14 +23,16 @@ export CARGO_TERM_COLOR ?= never
 # rustls only, stripped.
 AGENT_TARGET := x86_64-unknown-linux-gnu
 AGENT_BIN := $(CARGO_TARGET_DIR)/$(AGENT_TARGET)/agent/the0-agent
+AGENT_RUSTFLAGS := -C target-feature=+crt-static -C relocation-model=static
 
 # Crates whose tests run from their own SDK scripts (they need a host language runtime); clippy
 # checks them with the rest.
 BINDING_CRATES := --exclude the0-python --exclude the0-node
-# The image tests need a Docker engine and the images: `make test-images` runs them.
-E2E_CRATES := --exclude the0-e2e
+# The image and orchestrator tests need a Docker engine: `make test-images` and
+# `make test-orchestrator` run them.
+E2E_CRATES := --exclude the0-e2e --exclude the0-orchestrator
 
-.PHONY: help run agent images test deps bench lint test-rust test-agent-static test-ffi test-node test-python test-csharp test-haskell dist-haskell test-cpp test-conformance test-images bench-rust bench-node bench-python bench-csharp bench-haskell bench-cpp bench-images build
+.PHONY: help run agent testbot images test deps deps-orchestrator bench lint test-rust test-agent-static test-orchestrator test-ffi test-node test-python test-csharp test-haskell dist-haskell test-scala test-cpp test-conformance test-images bench-rust bench-node bench-python bench-csharp bench-haskell bench-scala bench-cpp bench-images bench-orchestrator build
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -39,18 +42,24 @@ build:
 
 run:
 	scripts/run-example.sh
+	scripts/run-orchestrator.sh
 
 agent:
-	RUSTFLAGS='-C target-feature=+crt-static -C relocation-model=static' cargo build --profile agent --target $(AGENT_TARGET) -p the0-agent
+	RUSTFLAGS='$(AGENT_RUSTFLAGS)' cargo build --profile agent --target $(AGENT_TARGET) -p the0-agent
 	scripts/check-static-agent.sh $(AGENT_BIN)
 	@echo "$(AGENT_BIN)"
+
+# The orchestrator's test bot, static like the agent (same flags and profile, so it shares its
+# build), next to it.
+testbot:
+	RUSTFLAGS='$(AGENT_RUSTFLAGS)' cargo build --profile agent --target $(AGENT_TARGET) -p the0-orchestrator-testbot
 
 # The universal and agent-only images (images/README.md). Starts dockerd when none answers (and
 # stops it again); the base root is cached in $(THE0_CACHE)/images.
 images: agent
 	scripts/dockerd.sh with images/build.sh $(AGENT_BIN)
 
-test: lint deps test-rust agent test-agent-static test-ffi test-node test-python test-csharp test-haskell test-cpp test-conformance test-images
+test: lint deps test-rust agent test-agent-static test-ffi test-node test-python test-csharp test-haskell test-scala test-cpp test-conformance test-images test-orchestrator
 
 # The agent's integration tests once more, on the static binary that ships in images.
 test-agent-static: agent
@@ -59,6 +68,16 @@ test-agent-static: agent
 # Servers the tests start: MinIO, built once with `go install` and cached outside the clone.
 deps:
 	scripts/ensure-minio.sh
+
+# The orchestrator's drop-in tests also start nats-server and a MongoDB-wire server (FerretDB).
+deps-orchestrator: deps
+	scripts/ensure-nats.sh
+	scripts/ensure-ferretdb.sh
+
+# The orchestrator against a real Docker engine (started when none answers), MinIO, FerretDB and
+# nats-server: the static test bot in the universal image, containers on 127.0.0.1 only.
+test-orchestrator: deps-orchestrator agent testbot
+	orchestrator/tests/run.sh test $(AGENT_BIN)
 
 lint:
 	cargo fmt --all --check
@@ -71,6 +90,11 @@ test-rust:
 # example bot, the conformance suite on both runtimes, the NuGet package installed from a scratch feed.
 test-csharp:
 	sdk-csharp/scripts/test.sh
+
+# Scala SDK: mvn install (libthe0 in the jar, ScalaTest under Surefire), the jar installed outside
+# the clone under an upstream-style bot, the example bot, the conformance suite on the Scala driver.
+test-scala:
+	sdk-scala/scripts/test.sh
 
 # C++ SDK: CMake build (cargo builds the core), GoogleTest under CTest, the package (cmake --install,
 # cpack) unpacked outside the clone, an upstream-style bot with add_subdirectory and find_package,
@@ -107,10 +131,10 @@ dist-haskell:
 	sdk-haskell/scripts/sdist-check.sh
 
 # State written by each SDK's driver is read back by every other's.
-test-conformance: test-ffi test-node test-python test-csharp test-haskell test-cpp
+test-conformance: test-ffi test-node test-python test-csharp test-haskell test-scala test-cpp
 	tests/conformance/scripts/cross-read.sh
 
-bench: bench-rust bench-node bench-python bench-csharp bench-haskell bench-cpp bench-images
+bench: bench-rust bench-node bench-python bench-csharp bench-haskell bench-scala bench-cpp bench-images bench-orchestrator
 
 bench-rust: deps agent
 	cargo bench -p the0-sdk --bench state -- --noplot
@@ -130,6 +154,9 @@ bench-csharp:
 
 bench-haskell:
 	sdk-haskell/scripts/bench.sh
+# A Scala handler via the core (JVM 17), beside the Rust handler in the same run.
+bench-scala:
+	sdk-scala/scripts/bench.sh
 
 # A C++ handler via the core, beside the Rust handler in the same run.
 bench-cpp:
@@ -138,3 +165,8 @@ bench-cpp:
 # Container start to bot started, image sizes, the agent's RSS in a container.
 bench-images: deps agent
 	tests/e2e/run.sh bench $(AGENT_BIN)
+
+# The orchestrator: gateway vs direct, warm pool vs cold container, N bots reconciled from empty
+# (THE0_BENCH_BOTS, default 100), spec change -> container started.
+bench-orchestrator: deps-orchestrator agent testbot
+	orchestrator/tests/run.sh bench $(AGENT_BIN)

@@ -69,27 +69,38 @@ wrk_p50_us() {
         else { sub(/s$/, "", v); print v * 1000000 } }' "$log_dir/$(echo "$1" | tr -c 'A-Za-z0-9' '_').wrk.txt"
 }
 
-# serve_and_measure LABEL TARGET STATE_DIR URL_PATH DRIVER...: starts a conformance driver's query
-# server (`DRIVER... query`, BOT_TYPE=realtime, STATE_DIR, a free port on 127.0.0.1), warms it up
-# for 2 s, runs wrk_measure on URL_PATH, and stops it with SIGTERM. While it runs, its pid is in
-# BENCH_SERVER_PID (for the caller's exit trap).
-serve_and_measure() {
-    local label=$1 target=$2 state_dir=$3 path=$4 port
-    shift 4
-    port=$(free_port)
-    BOT_TYPE=realtime STATE_DIR="$state_dir" THE0_QUERY_HOST=127.0.0.1 THE0_QUERY_PORT=$port "$@" query 2>/dev/null &
-    BENCH_SERVER_PID=$!
-    wait_http "http://127.0.0.1:$port/health"
-    wrk -t2 -c32 -d2s "http://127.0.0.1:$port$path" >/dev/null # warm-up
-    wrk_measure "$label" "http://127.0.0.1:$port$path" "$target"
-    kill -TERM "$BENCH_SERVER_PID"
-    wait "$BENCH_SERVER_PID" 2>/dev/null || true
-    BENCH_SERVER_PID=
+# The handler benchmarks of the SDKs in other languages (bench-csharp, bench-scala, bench-cpp) serve each SDK's
+# conformance driver: its /state handler reads one state key, the same work as the Rust driver's.
+
+# bench_rust_driver STATE_DIR: builds the Rust driver (release), stores the key `position` the
+# /state handlers read under STATE_DIR, and prints the driver's path.
+bench_rust_driver() {
+    (cd "$REPO_ROOT" && cargo build -q --release -p the0-conformance --bin the0-driver-rust)
+    local rust="$CARGO_TARGET_DIR/release/the0-driver-rust"
+    STATE_DIR="$1" "$rust" state set position '{"symbol":"BTC/USD","qty":1.5,"avg_price":101.25}' >/dev/null
+    echo "$rust"
 }
 
-# sdk_against_rust LABEL RUST_LABEL: one line with LABEL's req/s, its ratio to RUST_LABEL's, and
-# the targets every SDK handler has (TARGETS.md: >= 15,000 req/s and >= 0.5x the Rust handler).
-sdk_against_rust() {
+# bench_driver LABEL TARGET STATE_DIR COMMAND...: serves the driver COMMAND (`COMMAND query`) on a
+# free loopback port, warms it up (JIT), measures /state?key=position with wrk_measure, then stops
+# it with SIGTERM. BENCH_SERVER holds its pid meanwhile: kill it in your EXIT trap.
+bench_driver() {
+    local label=$1 target=$2 state=$3 port
+    shift 3
+    port=$(free_port)
+    BOT_TYPE=realtime STATE_DIR="$state" THE0_QUERY_HOST=127.0.0.1 THE0_QUERY_PORT=$port "$@" query 2>/dev/null &
+    BENCH_SERVER=$!
+    wait_http "http://127.0.0.1:$port/health"
+    wrk -t2 -c32 -d3s "http://127.0.0.1:$port/state?key=position" >/dev/null
+    wrk_measure "$label" "http://127.0.0.1:$port/state?key=position" "$target"
+    kill -TERM "$BENCH_SERVER"
+    wait "$BENCH_SERVER" 2>/dev/null || true
+    BENCH_SERVER=""
+}
+
+# bench_versus_rust LABEL RUST_LABEL: LABEL's req/s beside the Rust handler's of the same run and
+# the targets of the non-Rust SDKs (TARGETS.md: >= 15,000 req/s and >= 0.5x Rust).
+bench_versus_rust() {
     awk -v l="$1" -v r="$(wrk_rps "$1")" -v base="$(wrk_rps "$2")" 'BEGIN {
         ratio = r / base
         printf "%s: %d req/s = %.2fx Rust (%d req/s)   targets: >= 15,000 req/s %s, >= 0.5x %s\n", l, r, ratio, base,

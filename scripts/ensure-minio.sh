@@ -8,15 +8,4 @@ set -euo pipefail
 # publishes no Go-module tags).
 MINIO_MODULE_VERSION=${MINIO_MODULE_VERSION:-v0.0.0-20260212201848-7aac2a2c5b7c}
 
-cache=${THE0_CACHE:-$HOME/.cache/the0-runtime}
-bin="$cache/bin/minio"
-if [[ -x "$bin" ]]; then
-    echo "$bin"
-    exit 0
-fi
-command -v go >/dev/null || { echo "ensure-minio: Go is required to build MinIO" >&2; exit 1; }
-echo "ensure-minio: building MinIO $MINIO_MODULE_VERSION (once; several minutes)" >&2
-mkdir -p "$cache/bin" "$cache/go"
-GOPATH="$cache/go" GOBIN="$cache/bin" GOFLAGS=-modcacherw CGO_ENABLED=0 \
-    go install "github.com/minio/minio@$MINIO_MODULE_VERSION" >&2
-echo "$bin"
+exec "$(dirname "$0")/go-install-cached.sh" minio github.com/minio/minio "$MINIO_MODULE_VERSION"

@@ -55,6 +55,9 @@ pub enum Command {
         #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
         params: Vec<(String, String)>,
     },
+    /// Wait for one query job from the orchestrator, run it, answer, exit (a warm query
+    /// container; THE0_STANDBY_ADDR, THE0_STANDBY_TOKEN).
+    Standby,
     /// Print the version.
     Version,
 }
@@ -176,6 +179,7 @@ mod tests {
             "the0-agent daemon sync --bot-id b --interval 30s --watch-done /var/the0/done",
             "the0-agent daemon init --bot-id b --code-path /bot --state-path /state --code-file u/bot/1.0",
             "the0-agent version",
+            "the0-agent standby",
             "the0-agent run examples/bot --port 9500 --store /tmp/s",
             "the0-agent query examples/bot /signals --param limit=2 --param symbol=BTC/USD",
         ] {

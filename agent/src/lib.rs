@@ -8,7 +8,8 @@
 //!   and stop in the right order within a budget;
 //! - [`front`]: the query front on :9476 in front of the bot's query process;
 //! - [`daemon`]: the same sync as a standalone sidecar, and a one-shot downloader;
-//! - [`dev`]: `run` and `query`, a bot folder on a developer's machine.
+//! - [`dev`]: `run` and `query`, a bot folder on a developer's machine;
+//! - [`standby`]: a warm query container waiting for one job from the orchestrator.
 
 pub mod archive;
 pub mod cli;
@@ -23,5 +24,6 @@ pub mod launch;
 pub mod logging;
 pub mod process;
 pub mod runtime;
+pub mod standby;
 pub mod store;
 pub mod sync;

@@ -85,6 +85,7 @@ fn main() {
             }
             Command::Run { bot, port } => dev::run(dev_options(bot), port).await,
             Command::Query { bot, path, params } => dev::query(dev_options(bot), path, params).await,
+            Command::Standby => the0_agent::standby::standby().await,
             Command::Version => unreachable!("handled above"),
         }
     });

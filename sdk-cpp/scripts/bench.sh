@@ -11,15 +11,13 @@ the0_cpp_toolchain
 ensure_wrk
 export BENCH_LOG_DIR=${BENCH_LOG_DIR:-$(mktemp -d)}
 
-cargo build -q --release -p the0-conformance --bin the0-driver-rust
-rust="$CARGO_TARGET_DIR/release/the0-driver-rust"
-cpp="$("$ROOT/tests/conformance/drivers/cpp/build.sh")"
 work=$(mktemp -d)
-BENCH_SERVER_PID=
-trap 'if [[ -n $BENCH_SERVER_PID ]]; then kill "$BENCH_SERVER_PID" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
-STATE_DIR="$work/state" "$rust" state set position '{"symbol":"BTC/USD","qty":1.5,"avg_price":101.25}' >/dev/null
+BENCH_SERVER=
+trap 'if [[ -n $BENCH_SERVER ]]; then kill "$BENCH_SERVER" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
+rust="$(bench_rust_driver "$work/state")"
+cpp="$("$ROOT/tests/conformance/drivers/cpp/build.sh")"
 
 echo "== handlers reading one state key behind the core query server (wrk -t2 -c32 -d${BENCH_SECONDS}s, loopback, $(nproc) cores)"
-serve_and_measure "rust /state" "reference for the ratio below" "$work/state" "/state?key=position" "$rust"
-serve_and_measure "cpp /state" ">= 15,000 req/s, >= 0.5x Rust, 0 errors" "$work/state" "/state?key=position" "$cpp"
-sdk_against_rust "cpp /state" "rust /state"
+bench_driver "rust /state" "reference for the ratio below" "$work/state" "$rust"
+bench_driver "cpp /state" ">= 15,000 req/s, >= 0.5x Rust, 0 errors" "$work/state" "$cpp"
+bench_versus_rust "cpp /state" "rust /state"

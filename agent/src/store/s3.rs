@@ -116,6 +116,11 @@ impl S3Store {
         }
     }
 
+    /// The S3 client, for tools that need more than [`ObjectStore`] (the orchestrator's GC).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     async fn size_of(&self, bucket: &str, key: &str) -> StoreResult<Option<u64>> {
         match self.client.head_object().bucket(bucket).key(key).send().await {
             Ok(head) => Ok(Some(head.content_length().unwrap_or(0).max(0) as u64)),

@@ -83,6 +83,8 @@ pub struct LogSync<S> {
     position: Position,
     /// The bucket was created (or found) by this syncer.
     bucket_ready: bool,
+    /// NATS live tailing (`NATS_URL`).
+    live: Option<super::live::LiveLogs>,
 }
 
 impl<S: ObjectStore> LogSync<S> {
@@ -101,6 +103,7 @@ impl<S: ObjectStore> LogSync<S> {
             position_file,
             position,
             bucket_ready: false,
+            live: super::live::LiveLogs::from_env(bot_id),
         }
     }
 
@@ -144,7 +147,11 @@ impl<S: ObjectStore> LogSync<S> {
                     self.bucket_ready = true;
                 }
                 let key = log_key(&self.bot_id, &utc_date(&now));
+                let live = self.live.as_ref().map(|live| (live, body.clone()));
                 self.store.append(&self.bucket, &key, body).await?;
+                if let Some((live, body)) = live {
+                    live.publish(&body);
+                }
             }
             self.position.offset += take as u64;
             self.save_position()?;

@@ -6,7 +6,8 @@
 //! catches anything the watch missed. A failed sync is retried with exponential backoff. On stop,
 //! one final sync runs within a deadline.
 
-mod changes;
+pub mod changes;
+pub mod live;
 mod logs;
 mod state;
 pub mod tree;

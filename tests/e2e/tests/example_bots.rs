@@ -52,4 +52,13 @@ example_bots! {
         tick_metric: "price",
         runtime: None,
     },
+    scala_momentum: ExampleBot {
+        dir: "scala-momentum",
+        config: r#"{"symbol": "BTC/USD", "window": 3, "tick_interval_ms": 100}"#,
+        state_key: "momentum",
+        state_counter: "/tick",
+        query: "/status",
+        query_counter: "/tick",
+        tick_metric: "price",
+    },
 }
