@@ -69,8 +69,9 @@ wrk_p50_us() {
         else { sub(/s$/, "", v); print v * 1000000 } }' "$log_dir/$(echo "$1" | tr -c 'A-Za-z0-9' '_').wrk.txt"
 }
 
-# The handler benchmarks of the SDKs in other languages (bench-csharp, bench-scala, bench-cpp) serve each SDK's
-# conformance driver: its /state handler reads one state key, the same work as the Rust driver's.
+# The handler benchmarks of the SDKs in other languages (bench-csharp, bench-scala, bench-cpp)
+# serve each SDK's conformance driver: its /state handler reads one state key, the same work as
+# the Rust driver's.
 
 # bench_rust_driver STATE_DIR: builds the Rust driver (release), stores the key `position` the
 # /state handlers read under STATE_DIR, and prints the driver's path.

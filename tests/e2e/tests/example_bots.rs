@@ -60,5 +60,6 @@ example_bots! {
         query: "/status",
         query_counter: "/tick",
         tick_metric: "price",
+        runtime: None,
     },
 }
