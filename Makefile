@@ -32,7 +32,7 @@ BINDING_CRATES := --exclude the0-python --exclude the0-node
 # `make test-orchestrator` run them.
 E2E_CRATES := --exclude the0-e2e --exclude the0-orchestrator
 
-.PHONY: help run agent testbot images test deps deps-orchestrator bench lint test-rust test-agent-static test-orchestrator test-ffi test-node test-python test-csharp test-haskell dist-haskell test-scala test-conformance test-images bench-rust bench-node bench-python bench-csharp bench-haskell bench-scala bench-images bench-orchestrator build
+.PHONY: help run agent testbot images test deps deps-orchestrator bench lint test-rust test-agent-static test-orchestrator test-ffi test-node test-python test-csharp test-haskell dist-haskell test-scala test-cpp test-conformance test-images bench-rust bench-node bench-python bench-csharp bench-haskell bench-scala bench-cpp bench-images bench-orchestrator build
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -59,7 +59,7 @@ testbot:
 images: agent
 	scripts/dockerd.sh with images/build.sh $(AGENT_BIN)
 
-test: lint deps test-rust agent test-agent-static test-ffi test-node test-python test-csharp test-haskell test-scala test-conformance test-images test-orchestrator
+test: lint deps test-rust agent test-agent-static test-ffi test-node test-python test-csharp test-haskell test-scala test-cpp test-conformance test-images test-orchestrator
 
 # The agent's integration tests once more, on the static binary that ships in images.
 test-agent-static: agent
@@ -96,6 +96,12 @@ test-csharp:
 test-scala:
 	sdk-scala/scripts/test.sh
 
+# C++ SDK: CMake build (cargo builds the core), GoogleTest under CTest, the package (cmake --install,
+# cpack) unpacked outside the clone, an upstream-style bot with add_subdirectory and find_package,
+# the conformance suite and cross-reading on the C++ driver, the example bot.
+test-cpp:
+	sdk-cpp/scripts/test.sh
+
 # The images end to end (tests/e2e): images under a private tag, every example bot in the
 # universal image with MinIO, on a Docker engine started when none answers.
 test-images: deps agent
@@ -125,10 +131,10 @@ dist-haskell:
 	sdk-haskell/scripts/sdist-check.sh
 
 # State written by each SDK's driver is read back by every other's.
-test-conformance: test-ffi test-node test-python test-csharp test-haskell test-scala
+test-conformance: test-ffi test-node test-python test-csharp test-haskell test-scala test-cpp
 	tests/conformance/scripts/cross-read.sh
 
-bench: bench-rust bench-node bench-python bench-csharp bench-haskell bench-scala bench-images bench-orchestrator
+bench: bench-rust bench-node bench-python bench-csharp bench-haskell bench-scala bench-cpp bench-images bench-orchestrator
 
 bench-rust: deps agent
 	cargo bench -p the0-sdk --bench state -- --noplot
@@ -151,6 +157,10 @@ bench-haskell:
 # A Scala handler via the core (JVM 17), beside the Rust handler in the same run.
 bench-scala:
 	sdk-scala/scripts/bench.sh
+
+# A C++ handler via the core, beside the Rust handler in the same run.
+bench-cpp:
+	sdk-cpp/scripts/bench.sh
 
 # Container start to bot started, image sizes, the agent's RSS in a container.
 bench-images: deps agent

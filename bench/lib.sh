@@ -69,8 +69,9 @@ wrk_p50_us() {
         else { sub(/s$/, "", v); print v * 1000000 } }' "$log_dir/$(echo "$1" | tr -c 'A-Za-z0-9' '_').wrk.txt"
 }
 
-# The handler benchmarks of the C-ABI SDKs (bench-csharp, bench-scala) serve each SDK's
-# conformance driver: its /state handler reads one state key, the same work as the Rust driver's.
+# The handler benchmarks of the SDKs in other languages (bench-csharp, bench-scala, bench-cpp)
+# serve each SDK's conformance driver: its /state handler reads one state key, the same work as
+# the Rust driver's.
 
 # bench_rust_driver STATE_DIR: builds the Rust driver (release), stores the key `position` the
 # /state handlers read under STATE_DIR, and prints the driver's path.
@@ -99,7 +100,7 @@ bench_driver() {
 }
 
 # bench_versus_rust LABEL RUST_LABEL: LABEL's req/s beside the Rust handler's of the same run and
-# the targets of the C-ABI SDKs (TARGETS.md: >= 15,000 req/s and >= 0.5x Rust).
+# the targets of the non-Rust SDKs (TARGETS.md: >= 15,000 req/s and >= 0.5x Rust).
 bench_versus_rust() {
     awk -v l="$1" -v r="$(wrk_rps "$1")" -v base="$(wrk_rps "$2")" 'BEGIN {
         ratio = r / base

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The cross-reading case of the conformance suite: state written by each SDK's driver (Rust, C,
-# Python, Node, C# on Mono and on .NET 8, Haskell, Scala) is read back by every other's, and every
-# writer leaves byte-identical files.
+# Python, Node, C# on Mono and on .NET 8, Haskell, Scala, C++) is read back by every other's, and
+# every writer leaves byte-identical files.
 # Run by `make test-conformance` after the SDKs' own targets, which build and install what the
 # drivers load: the Python SDK in $THE0_CACHE/venv-python, sdk-node's dist and addon, the C# SDK
-# (the Scala driver's build.sh builds what it needs).
+# (the Scala and C++ drivers' build.sh build what they need).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 cd "$root"
@@ -25,6 +25,7 @@ csharp_mono="$(tests/conformance/drivers/csharp/build.sh mono)"
 csharp_dotnet="$(tests/conformance/drivers/csharp/build.sh dotnet)"
 haskell="$(tests/conformance/drivers/haskell/build.sh)"
 scala="$(tests/conformance/drivers/scala/build.sh)"
-export THE0_CONFORMANCE_DRIVERS="rust=$rust;c=$c;python=$python $root/tests/conformance/drivers/python/driver.py;node=node $root/tests/conformance/drivers/node/driver.js;csharp-mono=$csharp_mono;csharp-dotnet=$csharp_dotnet;haskell=$haskell;scala=$scala"
+cpp="$(tests/conformance/drivers/cpp/build.sh)"
+export THE0_CONFORMANCE_DRIVERS="rust=$rust;c=$c;python=$python $root/tests/conformance/drivers/python/driver.py;node=node $root/tests/conformance/drivers/node/driver.js;csharp-mono=$csharp_mono;csharp-dotnet=$csharp_dotnet;haskell=$haskell;scala=$scala;cpp=$cpp"
 echo "drivers: $THE0_CONFORMANCE_DRIVERS"
 cargo test -p the0-conformance --test cross

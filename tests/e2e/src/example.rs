@@ -46,6 +46,18 @@ pub struct ExampleBot {
     pub query_counter: &'static str,
     /// The metric the bot prints once per tick, before storing the counter.
     pub tick_metric: &'static str,
+    /// A runtime id to run it under instead of its bot-config.yaml's (an alias: `cpp-gcc13`).
+    pub runtime: Option<&'static str>,
+}
+
+impl ExampleBot {
+    /// Names its scope, bot id and code key: the folder, and the runtime when it is overridden.
+    fn name(&self) -> String {
+        match self.runtime {
+            Some(runtime) => format!("{}-{runtime}", self.dir),
+            None => self.dir.to_owned(),
+        }
+    }
 }
 
 /// One test's world: its scope, MinIO, and the bot's code stored in it.
@@ -201,13 +213,17 @@ impl World<'_> {
 /// Runs the whole life of `bot` (module docs); panics on the first broken expectation.
 pub fn run(bot: &ExampleBot) {
     let work = scratch_dir();
-    let code = CodeArchive::package(&example_dir(bot.dir), work.path());
-    let scope = Scope::new(&bot.dir.replace(|c: char| !c.is_ascii_alphanumeric(), ""));
+    let mut code = CodeArchive::package(&example_dir(bot.dir), work.path());
+    if let Some(runtime) = bot.runtime {
+        code.runtime = runtime.to_owned();
+    }
+    let name = bot.name();
+    let scope = Scope::new(&name.replace(|c: char| !c.is_ascii_alphanumeric(), ""));
     let minio = Minio::start(&scope);
     let world = World {
         bot,
-        code_key: format!("e2e/{}/{}.zip", bot.dir, env!("CARGO_PKG_VERSION")),
-        bot_id: format!("e2e-{}", bot.dir),
+        code_key: format!("e2e/{name}/{}.zip", env!("CARGO_PKG_VERSION")),
+        bot_id: format!("e2e-{name}"),
         scope,
         minio,
         code,

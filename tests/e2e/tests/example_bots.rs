@@ -18,8 +18,8 @@ macro_rules! example_bots {
 
 /// The SMA-crossover twins (examples/rust-sma-crossover, examples/python-sma-crossover,
 /// examples/csharp-sma-crossover: runtime dotnet8,
-/// examples/haskell-sma-crossover: runtime ghc96) share
-/// their configuration, state and queries; an entry names the folder.
+/// examples/haskell-sma-crossover: runtime ghc96, examples/cpp-sma-crossover: runtime gcc13 and
+/// its alias cpp-gcc13) share their configuration, state and queries; an entry names the folder.
 const SMA_CROSSOVER: ExampleBot = ExampleBot {
     dir: "",
     config: r#"{"symbol": "BTC/USD", "short_period": 2, "long_period": 4, "tick_interval_ms": 100}"#,
@@ -28,6 +28,7 @@ const SMA_CROSSOVER: ExampleBot = ExampleBot {
     query: "/status",
     query_counter: "/tick",
     tick_metric: "price",
+    runtime: None,
 };
 
 example_bots! {
@@ -35,6 +36,12 @@ example_bots! {
     python_sma_crossover: ExampleBot { dir: "python-sma-crossover", ..SMA_CROSSOVER },
     csharp_sma_crossover: ExampleBot { dir: "csharp-sma-crossover", ..SMA_CROSSOVER },
     haskell_sma_crossover: ExampleBot { dir: "haskell-sma-crossover", ..SMA_CROSSOVER },
+    cpp_sma_crossover_gcc13: ExampleBot { dir: "cpp-sma-crossover", ..SMA_CROSSOVER },
+    cpp_sma_crossover_cpp_gcc13: ExampleBot {
+        dir: "cpp-sma-crossover",
+        runtime: Some("cpp-gcc13"),
+        ..SMA_CROSSOVER
+    },
     typescript_price_alerts: ExampleBot {
         dir: "typescript-price-alerts",
         config: r#"{"symbol": "ETH/USD", "update_interval_ms": 100, "alert_threshold": 0.1}"#,
@@ -43,6 +50,7 @@ example_bots! {
         query: "/statistics",
         query_counter: "/ticks",
         tick_metric: "price",
+        runtime: None,
     },
     scala_momentum: ExampleBot {
         dir: "scala-momentum",
@@ -52,5 +60,6 @@ example_bots! {
         query: "/status",
         query_counter: "/tick",
         tick_metric: "price",
+        runtime: None,
     },
 }

@@ -1,6 +1,7 @@
 //! Each runtime id of the universal image that has no example bot here yet runs a probe program
 //! (`the0_e2e::probe`): its command (contract §4) and the libraries it needs work in the image.
-//! Python 3.11, Node 20, Rust and GHC (ghc96) run the example bots (example_bots.rs).
+//! Python 3.11, Node 20, Rust, GHC (ghc96) and C++ (gcc13, cpp-gcc13) run the example bots
+//! (example_bots.rs).
 
 use the0_e2e::probe::{Probe, run};
 
@@ -16,8 +17,6 @@ macro_rules! probes {
 }
 
 probes! {
-    gcc13: Probe { runtime: "gcc13", dir: "cpp", entrypoint: "probe", expect: &["c++17 libstdc++"] },
-    cpp_gcc13: Probe { runtime: "cpp-gcc13", dir: "cpp", entrypoint: "probe", expect: &["c++17 libstdc++"] },
     dotnet8: Probe {
         runtime: "dotnet8",
         dir: "dotnet",
