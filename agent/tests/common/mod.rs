@@ -520,7 +520,41 @@ pub struct Agent {
 
 impl Agent {
     pub fn spawn(args: &[&str], env: &[(String, String)], stderr_file: PathBuf) -> Agent {
+        Agent::spawn_command(Command::new(agent_bin()), args, env, stderr_file)
+    }
+
+    /// Like [`Agent::spawn`], with the agent's address space capped at `bytes` (`RLIMIT_AS`):
+    /// for tests that feed it something that once made it allocate gigabytes.
+    pub fn spawn_with_address_space_cap(
+        args: &[&str],
+        env: &[(String, String)],
+        stderr_file: PathBuf,
+        bytes: u64,
+    ) -> Agent {
+        use std::os::unix::process::CommandExt;
         let mut command = Command::new(agent_bin());
+        // SAFETY: setrlimit is async-signal-safe and touches no memory of the parent.
+        unsafe {
+            command.pre_exec(move || {
+                let limit = libc::rlimit {
+                    rlim_cur: bytes,
+                    rlim_max: bytes,
+                };
+                if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        Agent::spawn_command(command, args, env, stderr_file)
+    }
+
+    fn spawn_command(
+        mut command: Command,
+        args: &[&str],
+        env: &[(String, String)],
+        stderr_file: PathBuf,
+    ) -> Agent {
         command
             .args(args)
             .env_clear()
