@@ -212,3 +212,24 @@ impl<S: ObjectStore> Syncer<S> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_isolated_change_is_synced_at_once_and_a_burst_waits_for_quiet() {
+        let timing = Timing::default();
+        let now = Instant::now();
+        // Nothing synced yet, or long ago: the change goes as soon as the tree is quiet.
+        assert_eq!(timing.due(now, now, None), now + timing.settle);
+        let long_ago = now - Duration::from_secs(5);
+        assert_eq!(timing.due(now, now, Some(long_ago)), now + timing.settle);
+        // A change 50 ms after a sync is part of a burst: it waits for 200 ms of quiet...
+        let first = now + Duration::from_millis(50);
+        assert_eq!(timing.due(first, first, Some(now)), first + timing.debounce);
+        // ...and a bot writing without pause is still synced within a second.
+        let last = first + Duration::from_millis(900);
+        assert_eq!(timing.due(first, last, Some(now)), first + timing.max_delay);
+    }
+}

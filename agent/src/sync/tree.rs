@@ -263,4 +263,19 @@ mod tests {
         assert_eq!(renamed.entries.len(), 2);
         assert_eq!(renamed.total_bytes, 1);
     }
+
+    #[test]
+    fn entries_an_archive_could_not_restore_are_left_out_and_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::write(root.join("ok.json"), b"1").unwrap();
+        fs::write(root.join("back\\slash.json"), b"2").unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", root.join("absolute")).unwrap();
+        std::os::unix::fs::symlink("ok.json", root.join("inside")).unwrap();
+        let tree = Scanner::new(root).scan().unwrap();
+        let paths: Vec<_> = tree.entries.iter().map(|e| e.path.to_str().unwrap()).collect();
+        assert_eq!(paths, ["inside", "ok.json"]);
+        let skipped: Vec<_> = tree.skipped.iter().map(|(p, _)| p.to_str().unwrap()).collect();
+        assert_eq!(skipped, ["absolute", "back\\slash.json"]);
+    }
 }
