@@ -136,7 +136,8 @@ fn a_restart_never_rolls_state_back_and_a_restore_never_mixes() {
         &sandbox.code(),
         "bot.sh",
         r#"mkdir -p "$STATE_DIR"
-cat "$STATE_DIR/v.json" > "$STATE_DIR/../../seen.txt" 2>/dev/null || echo none > "$STATE_DIR/../../seen.txt"
+cat "$STATE_DIR/v.json" > "$STATE_DIR/../../seen.tmp" 2>/dev/null || echo none > "$STATE_DIR/../../seen.tmp"
+mv "$STATE_DIR/../../seen.tmp" "$STATE_DIR/../../seen.txt"
 [ -f "$STATE_DIR/v.json" ] || echo 1 > "$STATE_DIR/v.json"
 echo $$ > "$STATE_DIR/../../bot.pid"
 exec sleep 600"#,
@@ -175,7 +176,13 @@ exec sleep 600"#,
 
     // Restart on the same volume: the newer local value wins, and then lands in the store.
     let mut agent = start(&sandbox, &env, "agent-2.log");
-    assert_eq!(seen(&sandbox), "2\n", "{}", agent.stderr());
+    assert_eq!(
+        seen(&sandbox),
+        "2\n",
+        "{}\nthe first agent:\n{}",
+        agent.stderr(),
+        fs::read_to_string(sandbox.path("agent-1.log")).unwrap_or_default()
+    );
     assert!(
         sandbox.state().join(".the0-state/extra.json").exists(),
         "{}",
@@ -188,11 +195,14 @@ exec sleep 600"#,
     });
     agent.signal(libc::SIGTERM);
     agent.wait(MINUTE);
-    let generation = minio
+    // Generations only rise (one may be skipped: the upload killed above had taken it).
+    let generation: u64 = minio
         .metadata("bot-state", "rollback/state.tar.gz")
         .unwrap()
-        .remove("the0-generation");
-    assert_eq!(generation.as_deref(), Some("2"));
+        .remove("the0-generation")
+        .and_then(|g| g.parse().ok())
+        .unwrap();
+    assert!(generation >= 2, "generation {generation}");
 
     // Another container moves the bot on (v=3, extra deleted) while this volume stays behind.
     let other = sandbox.next_container();
