@@ -193,7 +193,10 @@ fn killing_the_agent_mid_upload_leaves_the_stored_state_intact() {
         chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
     }
     let before = agent.stderr().matches("uploading state").count();
-    fs::write(sandbox.state().join("big.bin"), &big).unwrap();
+    // Written beside the tree and moved in whole: the agent syncs a change within milliseconds,
+    // and a file caught half-written would be a small upload that completes.
+    fs::write(sandbox.path("big.bin"), &big).unwrap();
+    fs::rename(sandbox.path("big.bin"), sandbox.state().join("big.bin")).unwrap();
     eventually("the big upload to start", MINUTE, || {
         (agent.stderr().matches("uploading state").count() > before).then_some(())
     });
