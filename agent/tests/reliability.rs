@@ -315,6 +315,8 @@ impl LogSidecar<'_> {
     /// stops it with SIGTERM.
     fn sync_to(&self, offset: u64, log: &str) -> String {
         let mut sidecar = self.spawn(log);
+        // Started (its signal handlers in place) before the position is looked at.
+        sidecar.wait_for_log("daemon sync", MINUTE);
         eventually(&format!("bot.log uploaded to {offset}"), MINUTE, || {
             let position =
                 serde_json::from_slice::<serde_json::Value>(&fs::read(self.position_file()).ok()?).ok()?;
