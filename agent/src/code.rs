@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::archive::{AGENT_PRIVATE_PREFIX, ExtractStats, Limits, extract_into};
+use crate::archive::{AGENT_PRIVATE_PREFIX, ExtractStats, Limits, Purpose, extract_into};
 use crate::store::ObjectStore;
 
 /// Limits of code archives: `THE0_MAX_ARCHIVE_ENTRIES` entries (65,536), `THE0_MAX_CODE_FILE_MB`
@@ -30,13 +30,14 @@ pub async fn install_code<S: ObjectStore>(
         .download(bucket, key, &download)
         .await
         .map_err(|e| format!("cannot download the code: {e}"))?;
-    if !found {
+    if found.is_none() {
         return Err(format!("the code archive {bucket}/{key} does not exist"));
     }
     let (archive, dest) = (download.clone(), code_dir.to_path_buf());
-    let extracted = tokio::task::spawn_blocking(move || extract_into(&archive, &dest, code_limits()))
-        .await
-        .map_err(|e| format!("extraction failed: {e}"))?;
+    let extracted =
+        tokio::task::spawn_blocking(move || extract_into(&archive, &dest, code_limits(), Purpose::Code))
+            .await
+            .map_err(|e| format!("extraction failed: {e}"))?;
     let _ = std::fs::remove_file(&download);
     extracted.map_err(|e| format!("cannot extract the code archive {bucket}/{key}: {e}"))
 }

@@ -71,7 +71,7 @@ impl ExecuteConfig {
             runtime,
             entrypoint,
             code_file: non_empty("CODE_FILE"),
-            bot_config: std::env::var(env::BOT_CONFIG).unwrap_or_default(),
+            bot_config: bot_config()?,
             bot_type: non_empty(env::BOT_TYPE),
             query_entrypoint,
             query_path: non_empty(env::QUERY_PATH),
@@ -104,4 +104,18 @@ impl ExecuteConfig {
             .trim_start_matches('/')
             .to_owned()
     }
+}
+
+/// `BOT_CONFIG` (optional, as upstream): checked by the core's own rule before the bot starts, so
+/// a configuration that is not a JSON object, or not UTF-8, is an error that says so rather than
+/// a bot that fails later, or runs with none.
+fn bot_config() -> Result<String, String> {
+    use the0_sdk::input::{config_text, parse_config};
+    let text = match config_text() {
+        Ok(text) => text,
+        Err(e) if e.status() == the0_sdk::Status::MissingEnv => return Ok(String::new()),
+        Err(e) => return Err(e.to_string()),
+    };
+    parse_config(&text).map_err(|e| e.to_string())?;
+    Ok(text)
 }

@@ -30,7 +30,7 @@ use crate::launch::Launcher;
 use crate::process::{Supervisor, Tee, stop_group};
 use crate::runtime::Role;
 use crate::store::{AnyStore, Buckets, ObjectStore};
-use crate::sync::{LogSync, Restored, StateSync, Syncer, Timing, state_limits};
+use crate::sync::{LogSync, Restored, StateSync, Syncer, Timing, holds_state, state_limits};
 
 /// The flags of `execute` (upstream's).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -168,7 +168,22 @@ impl<S: ObjectStore> Execution<S> {
     async fn restore_state(&self, state: &mut StateSync<S>) {
         match state.restore().await {
             Ok(Restored::Nothing) => tracing::info!("no stored state: first run"),
-            Ok(Restored::Extracted { files, bytes }) => tracing::info!(files, bytes, "state restored"),
+            Ok(Restored::Extracted {
+                files,
+                bytes,
+                generation,
+                skipped,
+            }) => {
+                tracing::info!(files, bytes, generation, "state restored");
+                for entry in skipped {
+                    tracing::warn!(entry, "stored state entry not restored");
+                }
+            }
+            Ok(Restored::KeptLocal { local, stored }) => tracing::info!(
+                local_generation = local,
+                stored_generation = stored,
+                "the local state is as new as the stored state or newer; not restoring over it"
+            ),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot restore the state; the bot starts without it, and the stored state is kept aside before the first upload replaces it");
                 return;
@@ -229,7 +244,7 @@ impl<S: ObjectStore> Execution<S> {
             )
         });
         let realtime = the0_sdk::env::is_realtime_type(config.bot_type.as_deref());
-        let front = match realtime && !self.flags.skip_query_server {
+        let mut front = match realtime && !self.flags.skip_query_server {
             true => self.start_front(launcher, tee.tagged("query")).await,
             false => None,
         };
@@ -246,11 +261,21 @@ impl<S: ObjectStore> Execution<S> {
                         let started = Instant::now();
                         let grace = config.stop_grace.min(config.stop_budget.saturating_sub(Duration::from_secs(3)));
                         tracing::info!(signal, grace_ms = grace.as_millis() as u64, "stopping the bot");
-                        (stop_group(bot.pid, &mut bot.exit, grace).await, Some(started))
+                        // The query process stops alongside the bot, within the same grace.
+                        let (code, ()) = tokio::join!(
+                            stop_group(bot.pid, &mut bot.exit, grace),
+                            stop_front(front.take()),
+                        );
+                        (code, Some(started))
                     }
                 };
                 // Its last lines belong in bot.log before the final sync.
-                bot.drain_output(Duration::from_secs(2)).await;
+                let drain = match outcome.1 {
+                    Some(started) => Duration::from_secs(2)
+                        .min((started + config.stop_budget).saturating_duration_since(Instant::now()) / 4),
+                    None => Duration::from_secs(2),
+                };
+                bot.drain_output(drain).await;
                 outcome
             }
         };
@@ -260,9 +285,7 @@ impl<S: ObjectStore> Execution<S> {
         {
             tracing::warn!(error = %e, "cannot write the done file");
         }
-        if let Some(front) = front {
-            front.stop().await;
-        }
+        stop_front(front).await;
         if let Some(sync) = sync {
             let deadline = stop_started.unwrap_or_else(Instant::now) + config.stop_budget;
             sync.finish(deadline).await;
@@ -388,17 +411,6 @@ impl<S: ObjectStore> Execution<S> {
     }
 }
 
-/// Whether `state_path` holds anything but the agent's own files.
-fn holds_state(state_path: &Path) -> bool {
-    std::fs::read_dir(state_path)
-        .map(|entries| {
-            entries
-                .flatten()
-                .any(|e| !e.file_name().to_string_lossy().starts_with(AGENT_PRIVATE_PREFIX))
-        })
-        .unwrap_or(false)
-}
-
 /// Whether `file` holds a query answer (a JSON object).
 fn is_answer(file: &Path) -> bool {
     std::fs::read(file)
@@ -434,12 +446,19 @@ fn start_sync<S: ObjectStore>(
     RunningSync { stop, task }
 }
 
+/// Stops the query front, if there is one.
+async fn stop_front(front: Option<Front>) {
+    if let Some(front) = front {
+        front.stop().await;
+    }
+}
+
 impl<S: ObjectStore> RunningSync<S> {
-    /// Stops the loop and runs the final sync until `deadline`.
+    /// Stops the loop (abandoning a sync in progress) and runs the final sync until `deadline`.
     async fn finish(self, deadline: Instant) {
         self.stop.send_replace(true);
-        let Ok(mut syncer) = self.task.await else {
-            tracing::error!("the sync task failed; no final sync");
+        let Ok(Ok(mut syncer)) = tokio::time::timeout_at(deadline, self.task).await else {
+            tracing::error!("the sync task did not stop; no final sync");
             return;
         };
         match syncer.final_sync(deadline).await {

@@ -6,12 +6,15 @@
 //! and the front forwards to whichever it listens on. The front answers `/healthz` itself,
 //! applies the same limits as the core's server (body size 413, requests in flight 503, a timeout
 //! 504, with the same envelopes), keeps connections to the query process alive, and restarts a
-//! query process that exits, with exponential backoff.
+//! query process that exits, with exponential backoff. A query process whose handlers all hang
+//! answers nothing but timeouts (the core's own `/health` still answers): after
+//! [`HUNG_AFTER`] timeouts in a row with no handler answer between them, it is stopped and
+//! restarted the same way.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -27,7 +30,7 @@ use the0_sdk::env;
 use the0_sdk::query::http::{decode_path, into_http, read_body};
 use the0_sdk::query::{Response, Settings};
 
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Notify, Semaphore, watch};
 use tokio::time::Instant;
 
 use crate::launch::Launcher;
@@ -38,6 +41,9 @@ use crate::runtime::Role;
 const MAX_RESPONSE_BYTES: usize = 64 << 20;
 /// Idle connections kept to the query process.
 const MAX_IDLE_CONNECTIONS: usize = 64;
+/// Timeouts in a row, with no handler answering between them, after which the query process is
+/// taken to be hung and restarted.
+pub const HUNG_AFTER: u32 = 3;
 
 /// Where the front listens and what it allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,7 +100,7 @@ impl Backend {
 /// A running front.
 pub struct Front {
     stop: watch::Sender<bool>,
-    server: tokio::task::JoinHandle<()>,
+    server: tokio::sync::oneshot::Receiver<()>,
     supervisor: tokio::task::JoinHandle<()>,
 }
 
@@ -109,8 +115,8 @@ impl Front {
     ) -> Result<Front, String> {
         let backend = Backend::new(&launcher.config().runtime_dir)
             .map_err(|e| format!("cannot prepare the query process's socket: {e}"))?;
-        let listener = tokio::net::TcpListener::bind(settings.listen)
-            .await
+        let listener = std::net::TcpListener::bind(settings.listen)
+            .and_then(|listener| listener.set_nonblocking(true).map(|()| listener))
             .map_err(|e| format!("cannot listen for queries on {}: {e}", settings.listen))?;
         tracing::info!(address = %settings.listen, socket = %backend.socket.display(), port = backend.port, "query front listening");
         let (stop, stop_rx) = watch::channel(false);
@@ -120,6 +126,7 @@ impl Front {
                 idle: Mutex::new(Vec::new()),
             },
             query_up: AtomicBool::new(false),
+            hang: Hang::default(),
             in_flight: Semaphore::new(settings.max_in_flight),
             settings,
         });
@@ -132,16 +139,7 @@ impl Front {
             stop_rx.clone(),
         ));
         let router = Router::new().fallback(forward).with_state(app);
-        let mut server_stop = stop_rx;
-        let server = tokio::spawn(async move {
-            let shutdown = async move { stopped(&mut server_stop).await };
-            if let Err(e) = axum::serve(listener, router)
-                .with_graceful_shutdown(shutdown)
-                .await
-            {
-                tracing::error!(error = %e, "query front failed");
-            }
-        });
+        let server = serve_on_own_thread(listener, router, stop_rx)?;
         Ok(Front {
             stop,
             server,
@@ -157,11 +155,81 @@ impl Front {
     }
 }
 
+/// Serves the front on a thread of its own with a single-threaded runtime, until `stop`. Every
+/// request crosses two connections (client, query process) whose tasks wake each other: on one
+/// thread those wake-ups are function calls, not futex wake-ups between the agent's workers
+/// (which took the front to half the direct throughput). Completes the returned receiver when
+/// the server has stopped.
+fn serve_on_own_thread(
+    listener: std::net::TcpListener,
+    router: Router,
+    mut stop: watch::Receiver<bool>,
+) -> Result<tokio::sync::oneshot::Receiver<()>, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the query front's runtime: {e}"))?;
+    let (done, stopped_rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("query-front".to_owned())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let listener = match tokio::net::TcpListener::from_std(listener) {
+                    Ok(listener) => listener,
+                    Err(e) => return tracing::error!(error = %e, "query front failed"),
+                };
+                let shutdown = async move { stopped(&mut stop).await };
+                if let Err(e) = axum::serve(listener, router)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+                {
+                    tracing::error!(error = %e, "query front failed");
+                }
+            });
+            let _ = done.send(());
+        })
+        .map_err(|e| format!("cannot start the query front's thread: {e}"))?;
+    Ok(stopped_rx)
+}
+
 struct App {
     pool: Pool,
     query_up: AtomicBool,
+    hang: Hang,
     in_flight: Semaphore,
     settings: FrontSettings,
+}
+
+/// Watches answers for a query process whose handler threads are all stuck.
+#[derive(Default)]
+struct Hang {
+    timeouts_in_a_row: AtomicU32,
+    detected: Notify,
+}
+
+impl Hang {
+    /// Counts an answer from the query process to a request for `path`.
+    fn observe(&self, path: &str, status: u16) {
+        match status {
+            504 if self.timeouts_in_a_row.fetch_add(1, Ordering::SeqCst) + 1 == HUNG_AFTER => {
+                self.detected.notify_one();
+            }
+            // A handler ran. (The core answers its built-ins, 404s and limits by itself, which
+            // says nothing about the handler threads.)
+            200..=299 | 500 if !matches!(path, "/health" | "/info") => {
+                self.timeouts_in_a_row.store(0, Ordering::SeqCst)
+            }
+            _ => {}
+        }
+    }
+
+    fn is_hung(&self) -> bool {
+        self.timeouts_in_a_row.load(Ordering::SeqCst) >= HUNG_AFTER
+    }
+
+    fn reset(&self) {
+        self.timeouts_in_a_row.store(0, Ordering::SeqCst);
+    }
 }
 
 /// Runs the query process, restarting it when it exits: after 1 s, doubling up to 30 s, back to
@@ -181,13 +249,25 @@ async fn supervise(
         let started = Instant::now();
         let ended = match launcher.spawn(Role::Query, &entry, &tee, &backend.env()) {
             Ok(mut query) => {
+                app.hang.reset();
                 app.query_up.store(true, Ordering::SeqCst);
-                let ended = tokio::select! {
-                    code = &mut query.exit => format!("the query process exited with code {}", code.unwrap_or(1)),
-                    () = stopped(&mut stop) => {
-                        app.query_up.store(false, Ordering::SeqCst);
-                        stop_group(query.pid, &mut query.exit, grace).await;
-                        return;
+                let ended = loop {
+                    tokio::select! {
+                        code = &mut query.exit => break format!("the query process exited with code {}", code.unwrap_or(1)),
+                        () = stopped(&mut stop) => {
+                            app.query_up.store(false, Ordering::SeqCst);
+                            stop_group(query.pid, &mut query.exit, grace).await;
+                            return;
+                        }
+                        () = app.hang.detected.notified() => {
+                            if !app.hang.is_hung() {
+                                continue; // counted against a process already replaced
+                            }
+                            app.query_up.store(false, Ordering::SeqCst);
+                            tracing::warn!(timeouts = HUNG_AFTER, "the query process's handlers are all hung: every request timed out; stopping it");
+                            let code = stop_group(query.pid, &mut query.exit, grace).await;
+                            break format!("the hung query process was stopped (exit code {code})");
+                        }
                     }
                 };
                 app.query_up.store(false, Ordering::SeqCst);
@@ -264,7 +344,10 @@ async fn answer(app: &App, request: Request) -> Response {
         request
     };
     match tokio::time::timeout(app.settings.timeout, app.pool.send(outgoing)).await {
-        Ok(Ok(response)) => response,
+        Ok(Ok(response)) => {
+            app.hang.observe(&path, response.status);
+            response
+        }
         Ok(Err(message)) => {
             let state = if app.query_up.load(Ordering::SeqCst) {
                 "is not answering"
@@ -273,7 +356,10 @@ async fn answer(app: &App, request: Request) -> Response {
             };
             Response::error(503, &format!("the query process {state}: {message}"))
         }
-        Err(_) => Response::timed_out(&path, app.settings.timeout),
+        Err(_) => {
+            app.hang.observe(&path, 504);
+            Response::timed_out(&path, app.settings.timeout)
+        }
     }
 }
 

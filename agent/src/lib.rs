@@ -17,6 +17,7 @@ pub mod code;
 pub mod config;
 pub mod daemon;
 pub mod dev;
+pub mod environ;
 pub mod execute;
 pub mod front;
 mod health;

@@ -11,6 +11,7 @@ use the0_agent::{daemon, logging};
 const UPSTREAM_RUNTIME_VERSION: &str = "1.3.2";
 
 fn main() {
+    the0_agent::environ::protect_secrets();
     let cli = Cli::parse();
     if let Command::Version = cli.command {
         println!(
@@ -89,7 +90,9 @@ fn main() {
             Command::Version => unreachable!("handled above"),
         }
     });
-    drop(runtime);
+    // Blocking tasks still running (a file copy into a frozen store's socket) must not hold the
+    // exit past the stop budget.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     std::process::exit(code);
 }
 

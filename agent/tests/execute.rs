@@ -292,6 +292,16 @@ fn configuration_errors_name_what_is_wrong() {
         ),
         ("BOT_ID", "", "BOT_ID is not set"),
         ("THE0_STORE", "s3://nope", "THE0_STORE must be a file:// URL"),
+        (
+            "BOT_CONFIG",
+            r#"["BTC", "ETH"]"#,
+            "BOT_CONFIG must be a JSON object: it is an array",
+        ),
+        (
+            "BOT_CONFIG",
+            "symbol=BTC",
+            "BOT_CONFIG is not valid JSON: expected value at line 1 column 1",
+        ),
     ] {
         let mut env: Vec<_> = sandbox
             .execute_env("rust-stable", "bot.sh")
@@ -303,6 +313,34 @@ fn configuration_errors_name_what_is_wrong() {
         assert_eq!(status.code(), Some(1), "{name}={value}");
         assert!(log.contains(message), "{name}={value}: {log}");
     }
+}
+
+/// Item 7: a configuration that is not UTF-8 was read as no configuration at all.
+#[test]
+fn a_bot_config_that_is_not_utf8_is_an_error_that_says_so() {
+    use std::os::unix::ffi::OsStrExt;
+    let sandbox = Sandbox::new("cfg-utf8");
+    script(&sandbox.code(), "bot.sh", "true");
+    let mut env = sandbox.execute_env("rust-stable", "bot.sh");
+    env.push(sandbox.local_store_env());
+    env.retain(|(k, _)| k != "BOT_CONFIG");
+    let out = std::process::Command::new(agent_bin())
+        .arg("execute")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .env(
+            "BOT_CONFIG",
+            std::ffi::OsStr::from_bytes(b"{\"symbol\": \"\xff\"}"),
+        )
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    assert!(
+        log.contains("BOT_CONFIG is not valid JSON: the value is not UTF-8 text"),
+        "{log}"
+    );
 }
 
 /// The wrapper tests run real interpreters: a missing one is a failure, not a skip.

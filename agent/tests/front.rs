@@ -267,6 +267,49 @@ fn a_killed_query_process_is_reported_and_restarted() {
     );
 }
 
+/// Item 7: a query process whose handler threads all hang answers nothing but timeouts (its
+/// built-in /health still answers); it used to be reported `up` and never restarted.
+#[test]
+fn a_query_process_whose_handlers_all_hang_is_restarted() {
+    let sandbox = Sandbox::new("front-hung");
+    let port = free_port();
+    let entry = driver_entry(&sandbox);
+    let env = realtime_env(
+        &sandbox,
+        &entry,
+        port,
+        &[("THE0_QUERY_WORKERS", "2"), ("THE0_QUERY_TIMEOUT_MS", "300")],
+    );
+    let agent = Agent::spawn(&["execute"], &env, sandbox.path("agent.log"));
+    wait_query_up(port);
+    let driver = sandbox.code().join("driver");
+    let pid = query_pid(&driver);
+    // Both handler threads sleep for ten minutes: each request answers 504 after 300 ms.
+    let hung: Vec<_> = (0..2)
+        .map(|_| std::thread::spawn(move || http(port, "GET", "/sleep?ms=600000", None).0))
+        .collect();
+    for request in hung {
+        assert_eq!(request.join().unwrap(), 504);
+    }
+    assert_eq!(
+        http(port, "GET", "/health", None).0,
+        200,
+        "the core still answers itself"
+    );
+    // Nothing can run a handler now; after a few timeouts in a row the process is replaced.
+    let (status, body) = eventually("a handler answering again", MINUTE, || {
+        let (status, body) = http(port, "GET", "/echo?x=1", None);
+        (status == 200).then_some((status, body))
+    });
+    assert_eq!((status, &body["data"]["params"]["x"]), (200, &json!("1")));
+    assert_ne!(query_pid(&driver), pid, "a new process");
+    assert!(
+        agent.stderr().contains("handlers are all hung"),
+        "{}",
+        agent.stderr()
+    );
+}
+
 /// The pid of the process running `program`.
 fn query_pid(program: &Path) -> i32 {
     eventually("the query process's pid", MINUTE, || {

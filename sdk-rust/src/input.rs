@@ -22,27 +22,64 @@ use crate::time::now_rfc3339;
 /// The upstream name of the configuration error; the same type as [`crate::Error`].
 pub type ParseError = Error;
 
-/// Reads the bot id (`BOT_ID`) and configuration (`BOT_CONFIG`, a JSON document) from the
-/// process environment (see [`parse_from`]).
+/// Reads the bot id (`BOT_ID`) and configuration (`BOT_CONFIG`, a JSON object) from the process
+/// environment (see [`parse_from`]).
 pub fn parse() -> Result<(String, Value)> {
     parse_from(&Env::Native)
 }
 
-/// Reads the bot id (`BOT_ID`) and configuration (`BOT_CONFIG`, a JSON document) from `env`.
+/// Reads the bot id (`BOT_ID`) and configuration (`BOT_CONFIG`, a JSON object) from `env`.
 ///
-/// A missing `BOT_ID` or `BOT_CONFIG` is [`Error::MissingEnv`]; a set-but-empty `BOT_CONFIG` means
-/// no configuration (`{}`); text that is not JSON is [`Error::InvalidJson`] naming `BOT_CONFIG`.
+/// A missing `BOT_ID` or `BOT_CONFIG` is [`Error::MissingEnv`]; the configuration text is read by
+/// [`parse_config`].
 pub fn parse_from(env: &Env) -> Result<(String, Value)> {
     let id = env
         .non_empty(env::BOT_ID)?
         .ok_or(Error::MissingEnv { name: env::BOT_ID })?;
-    let text = env.var(env::BOT_CONFIG)?.ok_or(Error::MissingEnv {
-        name: env::BOT_CONFIG,
-    })?;
-    if text.trim().is_empty() {
-        return Ok((id, Value::Object(Map::new())));
+    let text = match env {
+        Env::Native => config_text()?,
+        Env::Snapshot(_) => env.var(env::BOT_CONFIG)?.ok_or(Error::MissingEnv {
+            name: env::BOT_CONFIG,
+        })?,
+    };
+    Ok((id, parse_config(&text)?))
+}
+
+/// The text of `BOT_CONFIG` in the process environment: [`Error::MissingEnv`] when it is not set,
+/// [`Error::InvalidJson`] when it is not UTF-8 text.
+pub fn config_text() -> Result<String> {
+    match std::env::var(env::BOT_CONFIG) {
+        Ok(text) => Ok(text),
+        Err(std::env::VarError::NotPresent) => Err(Error::MissingEnv {
+            name: env::BOT_CONFIG,
+        }),
+        Err(std::env::VarError::NotUnicode(_)) => Err(Error::InvalidJson {
+            what: env::BOT_CONFIG.to_owned(),
+            source: <serde_json::Error as serde::de::Error>::custom("the value is not UTF-8 text"),
+        }),
     }
-    Ok((id, crate::json::parse(env::BOT_CONFIG, &text)?))
+}
+
+/// The configuration in `BOT_CONFIG` text: empty (or blank) means none (`{}`); anything else must
+/// be a JSON object. Text that is not JSON is [`Error::InvalidJson`], other JSON [`Error::Json`],
+/// both naming `BOT_CONFIG`. The agent checks a bot's configuration with this before it starts.
+pub fn parse_config(text: &str) -> Result<Value> {
+    if text.trim().is_empty() {
+        return Ok(Value::Object(Map::new()));
+    }
+    let value = crate::json::parse(env::BOT_CONFIG, text)?;
+    let kind = match &value {
+        Value::Object(_) => return Ok(value),
+        Value::Array(_) => "an array",
+        Value::String(_) => "a string",
+        Value::Number(_) => "a number",
+        Value::Bool(_) => "a boolean",
+        Value::Null => "null",
+    };
+    Err(Error::Json {
+        what: format!("{} must be a JSON object", env::BOT_CONFIG),
+        source: <serde_json::Error as serde::de::Error>::custom(format!("it is {kind}")),
+    })
 }
 
 /// Like [`parse`], with the configuration as a map; a configuration that is not a JSON object is
@@ -244,6 +281,25 @@ pub(crate) fn print_line(out: &mut impl Write, line: &str) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_configuration_is_a_json_object() {
+        assert_eq!(parse_config("").unwrap(), json!({}));
+        assert_eq!(parse_config(" {\"a\": 1} ").unwrap(), json!({"a": 1}));
+        for (text, message) in [
+            ("[1, 2]", "BOT_CONFIG must be a JSON object: it is an array"),
+            ("\"x\"", "BOT_CONFIG must be a JSON object: it is a string"),
+            ("null", "BOT_CONFIG must be a JSON object: it is null"),
+            (
+                "{",
+                "BOT_CONFIG is not valid JSON: EOF while parsing an object at line 1 column 1",
+            ),
+        ] {
+            let err = parse_config(text).unwrap_err();
+            assert_eq!(err.to_string(), message, "{text}");
+            assert_eq!(err.status(), crate::error::Status::InvalidJson);
+        }
+    }
 
     fn parsed(line: &str) -> Value {
         serde_json::from_str(line).unwrap()

@@ -19,11 +19,44 @@ use crate::error::{Error, Result};
 ///
 /// `what` names the input in the error message ("value for state key \"prices\"").
 pub fn canonicalize(what: &str, text: &str) -> Result<Vec<u8>> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    serde::de::IgnoredAny::deserialize(&mut de)
-        .and_then(|_| de.end())
+    validate(text)
         .and_then(|()| compact(text))
         .map_err(|e| Error::invalid_json(what, e))
+}
+
+/// Deepest nesting of arrays and objects the core accepts, in state values and state files:
+/// serde_json's own limit for a typed read, low enough that every host decodes what the core
+/// hands it (Python's decoder recurses, and raised `RecursionError` on a deep state file).
+pub const MAX_DEPTH: usize = 128;
+
+/// Checks that `text` is one JSON value nested at most [`MAX_DEPTH`] deep.
+pub fn validate(text: &str) -> serde_json::Result<()> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde::de::IgnoredAny::deserialize(&mut de)?;
+    de.end()?;
+    // `IgnoredAny` walks any depth without recursion; the depth is counted here.
+    let bytes = text.as_bytes();
+    let (mut depth, mut at) = (0usize, 0);
+    while at < bytes.len() {
+        match bytes[at] {
+            b'"' => {
+                at = string_end(bytes, at);
+                continue;
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(<serde_json::Error as serde::de::Error>::custom(format!(
+                        "nested deeper than {MAX_DEPTH} levels"
+                    )));
+                }
+            }
+            b']' | b'}' => depth -= 1,
+            _ => {}
+        }
+        at += 1;
+    }
+    Ok(())
 }
 
 /// Rewrites valid JSON `text` in canonical form, token by token.
@@ -185,6 +218,22 @@ pub fn parse(what: &str, text: &str) -> Result<serde_json::Value> {
 mod tests {
     use super::*;
     use crate::error::Status;
+
+    #[test]
+    fn nesting_is_limited_and_strings_do_not_count() {
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(validate(&deep(MAX_DEPTH)).is_ok());
+        let err = validate(&deep(MAX_DEPTH + 1)).unwrap_err();
+        assert_eq!(err.to_string(), "nested deeper than 128 levels");
+        assert!(validate(&deep(100_000)).is_err(), "no stack overflow either");
+        assert!(validate(&format!("{{\"a\": \"{}\"}}", "[{".repeat(500))).is_ok());
+        let err = canonicalize("value for state key \"d\"", &deep(200)).unwrap_err();
+        assert_eq!(err.status(), Status::InvalidJson);
+        assert_eq!(
+            err.to_string(),
+            "value for state key \"d\" is not valid JSON: nested deeper than 128 levels"
+        );
+    }
 
     #[test]
     fn canonical_form_is_compact_ordered_and_utf8() {

@@ -5,22 +5,48 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use super::rules::{MAX_NAME_BYTES, check_link_target, relative_path, shown_name};
+use super::tar_guard::{Refusal, TarGuard};
+use super::zip_reader::{Entries, read_directory};
 use super::{AGENT_PRIVATE_PREFIX, ArchiveError, Format, Limits, staging_dir};
 
+/// Entries skipped by a state extraction that are listed by name in [`ExtractStats::skipped`].
+const MAX_SKIPPED_LISTED: usize = 20;
+
+/// What an archive is extracted for, which decides what happens to unsafe entries and to what
+/// the target held before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// A bot's code: an unsafe entry refuses the whole archive (it is crafted), and the
+    /// archive's top-level entries replace those of the same name in the target.
+    Code,
+    /// A bot's state: an entry the packer would not store either (see [`super::rules`]) is
+    /// skipped and listed, and the archive replaces everything in the target but the agent's own
+    /// files: a restored tree is the stored one, never a mix.
+    State,
+}
+
 /// What an extraction wrote.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExtractStats {
     pub entries: u64,
     pub files: u64,
     pub bytes: u64,
+    /// Entries skipped (state only), as `"<name>: <reason>"`; the first few are listed.
+    pub skipped: Vec<String>,
+    pub skipped_count: u64,
 }
 
 /// Extracts the archive file `archive` (ZIP or tar.gz, detected from its first bytes) into
-/// `dest`. On success the archive's top-level entries replace those of the same name in `dest`;
-/// on failure `dest` is left as it was.
-pub fn extract_into(archive: &Path, dest: &Path, limits: Limits) -> Result<ExtractStats, ArchiveError> {
+/// `dest`, as [`Purpose`] says. On failure `dest` is left as it was.
+pub fn extract_into(
+    archive: &Path,
+    dest: &Path,
+    limits: Limits,
+    purpose: Purpose,
+) -> Result<ExtractStats, ArchiveError> {
     let mut file =
         File::open(archive).map_err(|e| ArchiveError::io(format!("cannot open {}", archive.display()), e))?;
     let mut magic = [0u8; 4];
@@ -40,13 +66,14 @@ pub fn extract_into(archive: &Path, dest: &Path, limits: Limits) -> Result<Extra
     let mut sink = Sink {
         root: &stage,
         limits,
+        purpose,
         stats: ExtractStats::default(),
     };
     let extracted = match format {
         Format::Zip => extract_zip(file, &mut sink),
         Format::TarGz => extract_tar_gz(file, &mut sink),
     };
-    let committed = extracted.and_then(|()| commit(&stage, dest));
+    let committed = extracted.and_then(|()| commit(&stage, dest, purpose));
     let _ = remove_any(&stage);
     committed.map(|()| sink.stats)
 }
@@ -62,12 +89,27 @@ fn read_prefix(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
-/// Moves every top-level entry of `stage` into `dest`, replacing entries of the same name.
-fn commit(stage: &Path, dest: &Path) -> Result<(), ArchiveError> {
-    let entries =
-        fs::read_dir(stage).map_err(|e| ArchiveError::io(format!("cannot list {}", stage.display()), e))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| ArchiveError::io(format!("cannot list {}", stage.display()), e))?;
+/// Moves every top-level entry of `stage` into `dest`, replacing entries of the same name; for
+/// state, first removes every other entry of `dest` (the agent's own files excepted).
+fn commit(stage: &Path, dest: &Path, purpose: Purpose) -> Result<(), ArchiveError> {
+    let list_error = |dir: &Path| {
+        let shown = dir.display().to_string();
+        move |e| ArchiveError::io(format!("cannot list {shown}"), e)
+    };
+    if purpose == Purpose::State {
+        for entry in fs::read_dir(dest).map_err(list_error(dest))? {
+            let entry = entry.map_err(list_error(dest))?;
+            let name = entry.file_name();
+            if name.as_bytes().starts_with(AGENT_PRIVATE_PREFIX.as_bytes()) {
+                continue;
+            }
+            let path = entry.path();
+            remove_any(&path)
+                .map_err(|e| ArchiveError::io(format!("cannot replace {}", path.display()), e))?;
+        }
+    }
+    for entry in fs::read_dir(stage).map_err(list_error(stage))? {
+        let entry = entry.map_err(list_error(stage))?;
         let target = dest.join(entry.file_name());
         remove_any(&target)
             .map_err(|e| ArchiveError::io(format!("cannot replace {}", target.display()), e))?;
@@ -99,64 +141,82 @@ enum Kind<'a> {
 struct Sink<'a> {
     root: &'a Path,
     limits: Limits,
+    purpose: Purpose,
     stats: ExtractStats,
 }
 
 impl Sink<'_> {
-    /// Checks and writes one entry. `raw_name` is the name as stored in the archive.
-    fn entry(&mut self, raw_name: &[u8], mode: Option<u32>, kind: Kind<'_>) -> Result<(), ArchiveError> {
-        let shown = String::from_utf8_lossy(raw_name).into_owned();
+    /// Counts one entry against the limit. Every entry counts, skipped or not.
+    fn count(&mut self, shown: &str) -> Result<(), ArchiveError> {
         self.stats.entries += 1;
         if self.stats.entries > self.limits.max_entries {
             return Err(ArchiveError::refused(
-                &shown,
+                shown,
                 format!("the archive has more than {} entries", self.limits.max_entries),
             ));
         }
-        let Some(relative) =
-            relative_path(raw_name).map_err(|reason| ArchiveError::refused(&shown, reason))?
-        else {
-            return Ok(()); // the archive's own root ("./")
+        Ok(())
+    }
+
+    /// An unsafe entry: the whole archive is refused (code), or the entry is skipped (state).
+    fn unsafe_entry(&mut self, shown: &str, reason: &str) -> Result<(), ArchiveError> {
+        match self.purpose {
+            Purpose::Code => Err(ArchiveError::refused(shown, reason)),
+            Purpose::State => {
+                self.stats.skipped_count += 1;
+                if self.stats.skipped.len() < MAX_SKIPPED_LISTED {
+                    self.stats.skipped.push(format!("{shown:?}: {reason}"));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Checks and writes one entry. `raw_name` is the name as stored in the archive.
+    fn entry(&mut self, raw_name: &[u8], mode: Option<u32>, kind: Kind<'_>) -> Result<(), ArchiveError> {
+        let shown = shown_name(raw_name);
+        self.count(&shown)?;
+        let relative = match relative_path(raw_name) {
+            Ok(Some(relative)) => relative,
+            Ok(None) => return Ok(()), // the archive's own root ("./")
+            Err(reason) => return self.unsafe_entry(&shown, reason),
         };
-        self.check_ancestors(&relative)
-            .map_err(|reason| ArchiveError::refused(&shown, reason))?;
+        if let Err(reason) = self.check_ancestors(&relative) {
+            return self.unsafe_entry(&shown, reason);
+        }
         let path = self.root.join(&relative);
         let write_error = |e: io::Error| ArchiveError::io(format!("cannot extract {shown:?}"), e);
         match kind {
-            Kind::Refused(reason) => Err(ArchiveError::refused(&shown, reason)),
+            Kind::Refused(reason) => self.unsafe_entry(&shown, reason),
             Kind::Directory => {
                 if fs::symlink_metadata(&path).is_ok_and(|m| !m.is_dir()) {
-                    return Err(ArchiveError::refused(
-                        &shown,
-                        "a directory replaces a file or link of the same archive",
-                    ));
+                    return self
+                        .unsafe_entry(&shown, "a directory replaces a file or link of the same archive");
                 }
                 fs::create_dir_all(&path).map_err(write_error)?;
                 set_mode(&path, mode.unwrap_or(0o755) | 0o700).map_err(write_error)
             }
             Kind::File(reader) => {
                 create_parent(&path).map_err(write_error)?;
-                let mut file = open_for_extraction(&path).map_err(|e| {
-                    if e.raw_os_error() == Some(libc::ELOOP) {
-                        ArchiveError::refused(&shown, "the entry would overwrite a symlink")
-                    } else {
-                        write_error(e)
+                let mut file = match open_for_extraction(&path) {
+                    Ok(file) => file,
+                    Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                        return self.unsafe_entry(&shown, "the entry would overwrite a symlink");
                     }
-                })?;
+                    Err(e) => return Err(write_error(e)),
+                };
                 let written = self.copy_limited(&shown, reader, &mut file)?;
                 self.stats.files += 1;
                 self.stats.bytes += written;
                 set_mode(&path, mode.unwrap_or(0o644)).map_err(write_error)
             }
             Kind::Symlink(target) => {
-                check_link_target(&relative, &target)
-                    .map_err(|reason| ArchiveError::refused(&shown, reason))?;
+                if let Err(reason) = check_link_target(&relative, &target) {
+                    return self.unsafe_entry(&shown, reason);
+                }
                 create_parent(&path).map_err(write_error)?;
                 if fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
-                    return Err(ArchiveError::refused(
-                        &shown,
-                        "a link replaces a directory of the same archive",
-                    ));
+                    return self.unsafe_entry(&shown, "a link replaces a directory of the same archive");
                 }
                 let _ = fs::remove_file(&path);
                 std::os::unix::fs::symlink(OsStr::from_bytes(&target), &path).map_err(write_error)
@@ -190,7 +250,7 @@ impl Sink<'_> {
         let mut limited = reader.take(allowance + 1);
         let written = io::copy(&mut limited, file).map_err(|e| match e.kind() {
             io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput | io::ErrorKind::UnexpectedEof => {
-                ArchiveError::refused(shown, format!("cannot decompress: {e}"))
+                ArchiveError::refused(shown, format!("cannot decompress: {}", capped(&e.to_string())))
             }
             _ => ArchiveError::io(format!("cannot extract {shown:?}"), e),
         })?;
@@ -209,68 +269,9 @@ impl Sink<'_> {
     }
 }
 
-/// The relative path of an archive name; `Ok(None)` for the archive's root itself.
-fn relative_path(raw: &[u8]) -> Result<Option<PathBuf>, &'static str> {
-    if raw.contains(&0) {
-        return Err("the name contains NUL");
-    }
-    if raw.contains(&b'\\') {
-        return Err("the name contains a backslash");
-    }
-    if raw.first() == Some(&b'/') {
-        return Err("absolute paths are not allowed");
-    }
-    let mut path = PathBuf::new();
-    for part in raw.split(|b| *b == b'/') {
-        match part {
-            b"" | b"." => {}
-            b".." => return Err("the path escapes the target (..)"),
-            name => path.push(OsStr::from_bytes(name)),
-        }
-    }
-    if path.as_os_str().is_empty() {
-        return Ok(None);
-    }
-    if path.components().next().is_some_and(|c| {
-        c.as_os_str()
-            .as_bytes()
-            .starts_with(AGENT_PRIVATE_PREFIX.as_bytes())
-    }) {
-        return Err("the name is reserved for the agent");
-    }
-    Ok(Some(path))
-}
-
-/// A link target may climb at most to the target directory, and only with leading `..`: once it
-/// descends, it may not climb again. Every accepted link then resolves inside the target, even
-/// through other accepted links, which resolve inside it too.
-fn check_link_target(link: &Path, target: &[u8]) -> Result<(), &'static str> {
-    if target.is_empty() {
-        return Err("the link has no target");
-    }
-    if target.first() == Some(&b'/') {
-        return Err("the link target is an absolute path");
-    }
-    if target.contains(&0) {
-        return Err("the link target contains NUL");
-    }
-    let depth = link.components().count() - 1;
-    let mut climbs = 0;
-    let mut descended = false;
-    for part in target.split(|b| *b == b'/') {
-        match part {
-            b"" | b"." => {}
-            b".." if descended => return Err("the link target climbs after descending"),
-            b".." => {
-                climbs += 1;
-                if climbs > depth {
-                    return Err("the link target leaves the target directory");
-                }
-            }
-            _ => descended = true,
-        }
-    }
-    Ok(())
+/// An error text from a parser, cut to a line's worth.
+fn capped(text: &str) -> String {
+    shown_name(text.as_bytes())
 }
 
 fn create_parent(path: &Path) -> io::Result<()> {
@@ -295,44 +296,61 @@ fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
     fs::set_permissions(path, fs::Permissions::from_mode(mode & 0o777))
 }
 
-fn extract_zip(file: File, sink: &mut Sink<'_>) -> Result<(), ArchiveError> {
-    let corrupt = |e: zip::result::ZipError| ArchiveError::Corrupt {
+fn extract_zip(mut file: File, sink: &mut Sink<'_>) -> Result<(), ArchiveError> {
+    let corrupt = |e: io::Error| ArchiveError::Corrupt {
         format: "ZIP archive",
-        detail: e.to_string(),
+        detail: capped(&e.to_string()),
     };
-    let mut archive = zip::ZipArchive::new(io::BufReader::new(file)).map_err(corrupt)?;
-    if archive.len() as u64 > sink.limits.max_entries {
+    let directory = read_directory(&mut file)
+        .map_err(corrupt)?
+        .ok_or_else(|| ArchiveError::Corrupt {
+            format: "ZIP archive",
+            detail: "no end of central directory record".to_owned(),
+        })?;
+    if directory.entries > sink.limits.max_entries {
         return Err(ArchiveError::refused(
             "(whole archive)",
             format!(
                 "the archive has {} entries, more than {}",
-                archive.len(),
-                sink.limits.max_entries
+                directory.entries, sink.limits.max_entries
             ),
         ));
     }
-    for index in 0..archive.len() {
-        let mut entry = archive.by_index(index).map_err(corrupt)?;
-        let name = entry.name_raw().to_vec();
-        let mode = entry.unix_mode();
+    let mut entries = Entries::new(&file, directory).map_err(corrupt)?;
+    while let Some(record) = entries.next_record().map_err(corrupt)? {
+        let name = record.name.clone();
+        let mode = record.unix_mode;
         let file_type = mode.map(|m| m & libc::S_IFMT);
-        if entry.is_symlink() {
-            let mut target = Vec::new();
-            (&mut entry)
-                .take(4096)
-                .read_to_end(&mut target)
-                .map_err(|e| ArchiveError::io("cannot read a link target", e))?;
-            sink.entry(&name, mode, Kind::Symlink(target))?;
-        } else if entry.is_dir() {
+        if record.encrypted {
+            return Err(ArchiveError::refused(
+                &shown_name(&name),
+                "encrypted entries are not supported",
+            ));
+        }
+        if record.is_dir {
             sink.entry(&name, mode, Kind::Directory)?;
-        } else if file_type.is_some_and(|t| t != 0 && t != libc::S_IFREG) {
+            continue;
+        }
+        if file_type.is_some_and(|t| t != 0 && t != libc::S_IFREG && t != libc::S_IFLNK) {
             sink.entry(
                 &name,
                 mode,
                 Kind::Refused(special_file_reason(file_type.unwrap_or(0))),
             )?;
+            continue;
+        }
+        let mut data = entries
+            .open(&record)
+            .map_err(|e| ArchiveError::refused(&shown_name(&name), capped(&e.to_string())))?;
+        if record.is_symlink() {
+            let mut target = Vec::new();
+            (&mut data)
+                .take(MAX_NAME_BYTES as u64 + 1)
+                .read_to_end(&mut target)
+                .map_err(|e| ArchiveError::refused(&shown_name(&name), capped(&e.to_string())))?;
+            sink.entry(&name, mode, Kind::Symlink(target))?;
         } else {
-            sink.entry(&name, mode, Kind::File(&mut entry))?;
+            sink.entry(&name, mode, Kind::File(&mut data))?;
         }
     }
     Ok(())
@@ -348,14 +366,28 @@ fn special_file_reason(file_type: u32) -> &'static str {
 }
 
 fn extract_tar_gz(file: File, sink: &mut Sink<'_>) -> Result<(), ArchiveError> {
-    let corrupt = |e: io::Error| ArchiveError::Corrupt {
-        format: "tar.gz archive",
-        detail: e.to_string(),
+    let gzip = flate2::read::GzDecoder::new(io::BufReader::new(file));
+    let mut archive = tar::Archive::new(TarGuard::new(gzip));
+    // The last entry read, to say where a corrupt stream broke.
+    let mut last: Option<String> = None;
+    let corrupt = |e: io::Error, last: &Option<String>| {
+        if let Some(refusal) = e.get_ref().and_then(|inner| inner.downcast_ref::<Refusal>()) {
+            return ArchiveError::refused(&refusal.entry, refusal.reason.clone());
+        }
+        let place = match last {
+            Some(entry) => format!(" (after entry {entry:?})"),
+            None => " (at its first entry)".to_owned(),
+        };
+        ArchiveError::Corrupt {
+            format: "tar.gz archive",
+            detail: format!("{}{place}", capped(&e.to_string())),
+        }
     };
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(io::BufReader::new(file)));
-    for entry in archive.entries().map_err(corrupt)? {
-        let mut entry = entry.map_err(corrupt)?;
+    let entries = archive.entries().map_err(|e| corrupt(e, &last))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| corrupt(e, &last))?;
         let name = entry.path_bytes().into_owned();
+        last = Some(shown_name(&name));
         let mode = entry.header().mode().ok();
         use tar::EntryType;
         match entry.header().entry_type() {
@@ -373,7 +405,7 @@ fn extract_tar_gz(file: File, sink: &mut Sink<'_>) -> Result<(), ArchiveError> {
                 sink.entry(&name, mode, Kind::Refused("device files are not allowed"))?
             }
             EntryType::Fifo => sink.entry(&name, mode, Kind::Refused("named pipes are not allowed"))?,
-            EntryType::XGlobalHeader => {}
+            EntryType::XGlobalHeader => sink.count(&shown_name(&name))?,
             _ => sink.entry(&name, mode, Kind::Refused("this kind of entry is not allowed"))?,
         }
     }

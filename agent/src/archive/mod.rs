@@ -1,19 +1,25 @@
 //! Archives: safe extraction of code and state (ZIP as upstream's API stores code, tar.gz as
 //! the agent stores state), and streaming packing of the state directory.
 //!
-//! Extraction never writes outside its target. It refuses, naming the entry: absolute paths and
-//! `..` (traversal), paths through a symlink, symlinks whose target leaves the target directory,
-//! hard links, device files and other special files, and archives over the entry, per-file or
-//! total size limits (counted on the bytes actually decompressed, so a zip bomb is stopped when it
-//! goes past the limit, whatever its headers claim). Entries land in a hidden staging directory
-//! first and move into the target only when the whole archive was accepted.
+//! Extraction never writes outside its target. Unsafe entries — absolute paths and `..`
+//! (traversal), paths through a symlink, symlinks whose target leaves the target directory, hard
+//! links, device files and other special files — refuse a code archive, naming the entry, and are
+//! skipped (and listed) in a state archive, whose packer applies the same rule ([`rules`]).
+//! Archives over the entry, per-file or total size limits are refused (counted on the bytes
+//! actually decompressed, so a zip bomb is stopped when it goes past the limit, whatever its
+//! headers claim), and so are metadata records over their limits, before they are read: memory
+//! stays bounded whatever the archive. Entries land in a hidden staging directory first and move
+//! into the target only when the whole archive was accepted.
 
 mod extract;
 mod pack;
+pub mod rules;
+mod tar_guard;
 #[cfg(test)]
 mod tests;
+mod zip_reader;
 
-pub use extract::{ExtractStats, extract_into};
+pub use extract::{ExtractStats, Purpose, extract_into};
 pub use pack::{EntryKind, pack};
 
 use std::path::PathBuf;

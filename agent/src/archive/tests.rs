@@ -58,7 +58,7 @@ fn extract_bytes(bytes: &[u8], limits: Limits) -> (Result<ExtractStats, ArchiveE
     let target = dir.path().join("target");
     fs::create_dir(&target).unwrap();
     fs::write(target.join("existing"), b"keep").unwrap();
-    (extract_into(&archive, &target, limits), dir)
+    (extract_into(&archive, &target, limits, Purpose::Code), dir)
 }
 
 /// Refused, naming the entry, with nothing written anywhere but the untouched target.
@@ -350,6 +350,7 @@ fn pack_then_extract_round_trips() {
             max_total_bytes: 8 << 20,
             ..LIMITS
         },
+        Purpose::State,
     )
     .unwrap();
     assert_eq!(fs::read(restored.join("latest")).unwrap(), b"[1,2,3]");

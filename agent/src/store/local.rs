@@ -1,16 +1,20 @@
 //! The local directory store: object `bucket/key` is the file `<root>/<bucket>/<key>`.
 //!
 //! Writes go through a hidden temporary file and a rename, like every write the core makes, so a
-//! reader sees a whole object or the previous one.
+//! reader sees a whole object or the previous one. An object's metadata is kept in extended
+//! attributes of its file (`user.the0.<name>`), set on the temporary file before the rename, so
+//! content and metadata change together as they do in S3.
 
+use std::ffi::CString;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
+use std::time::SystemTime;
 
 use the0_sdk::fsutil::write_atomic;
 
 use super::parts::premature_end;
-use super::{ObjectStore, PartReceiver, StoreError, StoreResult};
+use super::{Metadata, ObjectInfo, ObjectStore, PartReceiver, StoreError, StoreResult};
 
 /// A store in a local directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,16 +72,17 @@ fn missing_is_none<T>(result: io::Result<T>) -> io::Result<Option<T>> {
 }
 
 impl ObjectStore for LocalStore {
-    async fn download(&self, bucket: &str, key: &str, dest: &Path) -> StoreResult<bool> {
+    async fn download(&self, bucket: &str, key: &str, dest: &Path) -> StoreResult<Option<Metadata>> {
         let source = self.path("download", bucket, key)?;
         let dest = dest.to_owned();
         blocking("download", bucket, key, move || {
             let Some(mut reader) = missing_is_none(fs::File::open(&source))? else {
-                return Ok(false);
+                return Ok(None);
             };
+            let metadata = read_metadata(&reader)?;
             let mut writer = fs::File::create(&dest)?;
             io::copy(&mut reader, &mut writer)?;
-            Ok(true)
+            Ok(Some(metadata))
         })
         .await
     }
@@ -110,55 +115,63 @@ impl ObjectStore for LocalStore {
         key: &str,
         mut parts: PartReceiver,
         _content_type: &str,
+        metadata: &Metadata,
     ) -> StoreResult<u64> {
         let path = self.path("put", bucket, key)?;
+        let metadata = metadata.clone();
         blocking("put", bucket, key, move || {
-            let parent = path.parent().expect("an object path has a parent");
-            fs::create_dir_all(parent)?;
-            let (mut file, temp) = tempfile_in(parent)?;
-            let mut size = 0u64;
-            let written = loop {
-                let part = match parts.blocking_recv().ok_or_else(premature_end) {
-                    Ok(part) => part,
-                    Err(e) => break Err(e),
-                };
-                size += part.bytes.len() as u64;
-                if let Err(e) = file.write_all(&part.bytes) {
-                    break Err(e);
+            write_object(&path, &metadata, |file| {
+                let mut size = 0u64;
+                loop {
+                    let part = parts.blocking_recv().ok_or_else(premature_end)?;
+                    size += part.bytes.len() as u64;
+                    file.write_all(&part.bytes)?;
+                    if part.last {
+                        return Ok(size);
+                    }
                 }
-                if part.last {
-                    drop(file);
-                    break fs::rename(&temp, &path);
-                }
-            };
-            if written.is_err() {
-                let _ = fs::remove_file(&temp);
-            }
-            written.map(|()| size)
+            })
         })
         .await
     }
 
-    async fn append(&self, bucket: &str, key: &str, bytes: Vec<u8>) -> StoreResult<()> {
+    async fn append(&self, bucket: &str, key: &str, bytes: Vec<u8>, metadata: &Metadata) -> StoreResult<()> {
         let path = self.path("append", bucket, key)?;
+        let metadata = metadata.clone();
         blocking("append", bucket, key, move || {
-            let mut content = missing_is_none(fs::read(&path))?.unwrap_or_default();
-            content.extend_from_slice(&bytes);
-            write_atomic(&path, &content)
+            let existing = missing_is_none(fs::File::open(&path))?;
+            write_object(&path, &metadata, |file| {
+                if let Some(mut existing) = existing {
+                    io::copy(&mut existing, file)?;
+                }
+                file.write_all(&bytes)
+            })
         })
         .await
     }
 
-    async fn exists(&self, bucket: &str, key: &str) -> StoreResult<bool> {
-        let path = self.path("exists", bucket, key)?;
-        blocking("exists", bucket, key, move || Ok(path.is_file())).await
+    async fn head(&self, bucket: &str, key: &str) -> StoreResult<Option<ObjectInfo>> {
+        let path = self.path("head", bucket, key)?;
+        blocking("head", bucket, key, move || {
+            let Some(file) = missing_is_none(fs::File::open(&path))? else {
+                return Ok(None);
+            };
+            let size = file.metadata()?.len();
+            Ok(Some(ObjectInfo {
+                size,
+                metadata: read_metadata(&file)?,
+            }))
+        })
+        .await
     }
 
     async fn copy(&self, bucket: &str, from: &str, to: &str) -> StoreResult<()> {
         let source = self.path("copy", bucket, from)?;
         let target = self.path("copy", bucket, to)?;
         blocking("copy", bucket, from, move || {
-            write_atomic(&target, &fs::read(&source)?)
+            let mut source = fs::File::open(&source)?;
+            let metadata = read_metadata(&source)?;
+            write_object(&target, &metadata, |file| io::copy(&mut source, file).map(drop))
         })
         .await
     }
@@ -168,15 +181,142 @@ impl ObjectStore for LocalStore {
         blocking("create bucket", bucket, "", move || fs::create_dir_all(&path)).await
     }
 
+    /// An upload in progress is a hidden file beside its object; those of a killed process
+    /// stay. They cannot be told apart by key, so every stale one in the directory goes.
+    async fn abort_incomplete_uploads(
+        &self,
+        bucket: &str,
+        key: &str,
+        before: SystemTime,
+    ) -> StoreResult<usize> {
+        let path = self.path("abort uploads", bucket, key)?;
+        blocking("abort uploads", bucket, key, move || {
+            let dir = path.parent().expect("an object path has a parent");
+            let Some(entries) = missing_is_none(fs::read_dir(dir))? else {
+                return Ok(0);
+            };
+            let mut removed = 0;
+            for entry in entries {
+                let entry = entry?;
+                if entry.file_name().to_string_lossy().starts_with(UPLOAD_PREFIX)
+                    && entry.metadata()?.modified()? < before
+                {
+                    fs::remove_file(entry.path())?;
+                    removed += 1;
+                }
+            }
+            Ok(removed)
+        })
+        .await
+    }
+
     fn describe(&self) -> String {
         format!("file://{}", self.root.display())
     }
 }
 
+/// Names of objects being written (hidden, so never mistaken for an object).
+const UPLOAD_PREFIX: &str = ".upload-";
+
+/// Writes the object `path` through a hidden temporary file that gets the content (`fill`) and
+/// the metadata before it is renamed over the object: readers see the whole new object with its
+/// metadata, or the previous one. On failure the temporary file is removed.
+fn write_object<T>(
+    path: &Path,
+    metadata: &Metadata,
+    fill: impl FnOnce(&mut fs::File) -> io::Result<T>,
+) -> io::Result<T> {
+    let parent = path.parent().expect("an object path has a parent");
+    fs::create_dir_all(parent)?;
+    let (mut file, temp) = tempfile_in(parent)?;
+    let written = fill(&mut file)
+        .and_then(|value| write_metadata(&file, metadata).map(|()| value))
+        .and_then(|value| {
+            drop(file);
+            fs::rename(&temp, path).map(|()| value)
+        });
+    if written.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    written
+}
+
+/// Extended attributes that hold metadata: `user.the0.<name>`.
+const XATTR_PREFIX: &str = "user.the0.";
+
+fn write_metadata(file: &fs::File, metadata: &Metadata) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    for (name, value) in metadata {
+        let attribute = CString::new(format!("{XATTR_PREFIX}{name}"))
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a metadata name holds NUL"))?;
+        // SAFETY: the name is NUL-terminated, the value pointer and length describe `value`.
+        let set = unsafe {
+            libc::fsetxattr(
+                file.as_raw_fd(),
+                attribute.as_ptr(),
+                value.as_ptr().cast(),
+                value.len(),
+                0,
+            )
+        };
+        if set != 0 {
+            let error = io::Error::last_os_error();
+            return Err(io::Error::new(
+                error.kind(),
+                format!(
+                    "cannot store object metadata as the extended attribute {attribute:?} (the local store needs a file system with user extended attributes): {error}"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn read_metadata(file: &fs::File) -> io::Result<Metadata> {
+    use std::os::fd::AsRawFd;
+    let fd = file.as_raw_fd();
+    // SAFETY: a null buffer of size 0 asks for the size of the list.
+    let size = unsafe { libc::flistxattr(fd, std::ptr::null_mut(), 0) };
+    if size < 0 {
+        let error = io::Error::last_os_error();
+        return match error.raw_os_error() {
+            Some(libc::ENOTSUP) => Ok(Metadata::new()),
+            _ => Err(error),
+        };
+    }
+    let mut names = vec![0u8; size as usize];
+    // SAFETY: the buffer is `names.len()` bytes long.
+    let size = unsafe { libc::flistxattr(fd, names.as_mut_ptr().cast(), names.len()) };
+    if size < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    names.truncate(size as usize);
+    let mut metadata = Metadata::new();
+    for name in names.split(|b| *b == 0).filter(|n| !n.is_empty()) {
+        let Some(short) = name.strip_prefix(XATTR_PREFIX.as_bytes()) else {
+            continue;
+        };
+        let attribute = CString::new(name).expect("split on NUL");
+        let mut value = vec![0u8; 1024];
+        // SAFETY: the name is NUL-terminated and the buffer is `value.len()` bytes long.
+        let length =
+            unsafe { libc::fgetxattr(fd, attribute.as_ptr(), value.as_mut_ptr().cast(), value.len()) };
+        if length < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        value.truncate(length as usize);
+        metadata.insert(
+            String::from_utf8_lossy(short).into_owned(),
+            String::from_utf8_lossy(&value).into_owned(),
+        );
+    }
+    Ok(metadata)
+}
+
 /// A new hidden file in `dir` for an upload in progress.
 fn tempfile_in(dir: &Path) -> io::Result<(fs::File, PathBuf)> {
     for attempt in 0u32.. {
-        let path = dir.join(format!(".upload-{}-{attempt}", std::process::id()));
+        let path = dir.join(format!("{UPLOAD_PREFIX}{}-{attempt}", std::process::id()));
         match fs::OpenOptions::new().write(true).create_new(true).open(&path) {
             Ok(file) => return Ok((file, path)),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
@@ -202,25 +342,86 @@ mod tests {
     fn objects_round_trip_and_missing_ones_are_none() {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalStore::new(dir.path());
+        let tagged = |n: &str| Metadata::from([("the0-n".to_owned(), n.to_owned())]);
         runtime().block_on(async {
             assert_eq!(store.get("b", "k/x", 10).await.unwrap(), None);
-            assert!(!store.exists("b", "k/x").await.unwrap());
+            assert_eq!(store.head("b", "k/x").await.unwrap(), None);
             store
                 .put("b", "k/x", b"hello".to_vec(), "text/plain")
                 .await
                 .unwrap();
             assert_eq!(store.get("b", "k/x", 10).await.unwrap().unwrap(), b"hello");
             assert!(store.get("b", "k/x", 2).await.is_err(), "over the limit");
-            store.append("b", "k/x", b" world".to_vec()).await.unwrap();
-            store.append("b", "new", b"1".to_vec()).await.unwrap();
+            store
+                .append("b", "k/x", b" world".to_vec(), &tagged("1"))
+                .await
+                .unwrap();
+            store
+                .append("b", "new", b"1".to_vec(), &tagged("2"))
+                .await
+                .unwrap();
             assert_eq!(store.get("b", "k/x", 100).await.unwrap().unwrap(), b"hello world");
+            assert_eq!(
+                store.head("b", "k/x").await.unwrap(),
+                Some(ObjectInfo {
+                    size: 11,
+                    metadata: tagged("1")
+                })
+            );
             store.copy("b", "k/x", "k/y").await.unwrap();
             let dest = dir.path().join("downloaded");
-            assert!(store.download("b", "k/y", &dest).await.unwrap());
+            assert_eq!(
+                store.download("b", "k/y", &dest).await.unwrap(),
+                Some(tagged("1"))
+            );
             assert_eq!(fs::read(&dest).unwrap(), b"hello world");
-            assert!(!store.download("b", "nope", &dir.path().join("x")).await.unwrap());
+            assert_eq!(
+                store.download("b", "nope", &dir.path().join("x")).await.unwrap(),
+                None
+            );
             assert!(!dir.path().join("x").exists());
+            // Appending replaces the metadata along with the content.
+            store
+                .append("b", "k/x", b"!".to_vec(), &tagged("3"))
+                .await
+                .unwrap();
+            assert_eq!(
+                store.head("b", "k/x").await.unwrap().unwrap().metadata,
+                tagged("3")
+            );
         });
+    }
+
+    #[test]
+    fn uploads_left_by_a_killed_process_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path());
+        fs::create_dir_all(dir.path().join("b/bot")).unwrap();
+        fs::write(dir.path().join("b/bot/.upload-1-0"), b"partial").unwrap();
+        fs::write(dir.path().join("b/bot/.upload-7-3"), b"partial").unwrap();
+        fs::write(dir.path().join("b/bot/state.tar.gz"), b"whole").unwrap();
+        let later = SystemTime::now() + std::time::Duration::from_secs(1);
+        let key = "bot/state.tar.gz";
+        runtime().block_on(async {
+            assert_eq!(
+                store
+                    .abort_incomplete_uploads("b", key, SystemTime::UNIX_EPOCH)
+                    .await
+                    .unwrap(),
+                0,
+                "only uploads older than the start"
+            );
+            assert_eq!(store.abort_incomplete_uploads("b", key, later).await.unwrap(), 2);
+            assert_eq!(
+                store
+                    .abort_incomplete_uploads("b", "nobody/x", later)
+                    .await
+                    .unwrap(),
+                0
+            );
+        });
+        assert!(dir.path().join("b/bot/state.tar.gz").exists());
+        assert!(!dir.path().join("b/bot/.upload-1-0").exists());
     }
 
     #[test]
@@ -248,7 +449,10 @@ mod tests {
                 writer.write_all(b"partial").unwrap();
                 drop(writer); // the producer failed before its last part
             });
-            let err = store.put_parts("b", "state", parts, "").await.unwrap_err();
+            let err = store
+                .put_parts("b", "state", parts, "", &Metadata::new())
+                .await
+                .unwrap_err();
             producer.join().unwrap();
             assert!(err.to_string().contains("stopped before the end"), "{err}");
             assert_eq!(store.get("b", "state", 100).await.unwrap().unwrap(), b"good");
@@ -263,7 +467,18 @@ mod tests {
                 writer.write_all(b"new state").unwrap();
                 writer.finish().unwrap();
             });
-            assert_eq!(store.put_parts("b", "state", parts, "").await.unwrap(), 9);
+            let generation = Metadata::from([("the0-generation".to_owned(), "4".to_owned())]);
+            assert_eq!(
+                store
+                    .put_parts("b", "state", parts, "", &generation)
+                    .await
+                    .unwrap(),
+                9
+            );
+            assert_eq!(
+                store.head("b", "state").await.unwrap().unwrap().metadata,
+                generation
+            );
             assert_eq!(store.get("b", "state", 100).await.unwrap().unwrap(), b"new state");
         });
     }

@@ -10,8 +10,10 @@ mod local;
 mod parts;
 mod s3;
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::Path;
+use std::time::SystemTime;
 
 pub use local::LocalStore;
 pub use parts::{MIN_PART_BYTES, PART_BYTES, Part, PartReceiver, PartWriter, part_channel};
@@ -43,17 +45,29 @@ impl StoreError {
 /// Result of store operations.
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// User metadata stored with an object, written and replaced atomically with its content: S3's
+/// `x-amz-meta-*` headers, extended attributes (`user.the0.*`) in the local store. Names are
+/// lowercase ASCII; values are short ASCII text.
+pub type Metadata = BTreeMap<String, String>;
+
+/// What [`ObjectStore::head`] reports about an object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub size: u64,
+    pub metadata: Metadata,
+}
+
 /// An object store. Every method is safe to retry: writes replace whole objects, and an object
 /// appears only once it is complete (an interrupted upload leaves the previous object intact).
 pub trait ObjectStore: Send + Sync + 'static {
-    /// Streams an object into the file `dest` (created or truncated). Returns `false`, without
-    /// touching `dest`, when the object or its bucket does not exist.
+    /// Streams an object into the file `dest` (created or truncated) and returns its metadata.
+    /// Returns `None`, without touching `dest`, when the object or its bucket does not exist.
     fn download(
         &self,
         bucket: &str,
         key: &str,
         dest: &Path,
-    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    ) -> impl Future<Output = StoreResult<Option<Metadata>>> + Send;
 
     /// Reads a whole object of at most `limit` bytes; `None` when it does not exist.
     fn get(
@@ -72,30 +86,47 @@ pub trait ObjectStore: Send + Sync + 'static {
         content_type: &str,
     ) -> impl Future<Output = StoreResult<()>> + Send;
 
-    /// Writes an object from parts produced by a [`PartWriter`] (every part but the last at least
-    /// [`MIN_PART_BYTES`]); returns the object's size. The object appears only when the last part
-    /// has arrived; a producer error or a dropped writer aborts the upload and leaves the previous
-    /// object as it was.
+    /// Writes an object with `metadata` from parts produced by a [`PartWriter`] (every part but
+    /// the last at least [`MIN_PART_BYTES`]); returns the object's size. The object appears only
+    /// when the last part has arrived; a producer error or a dropped writer aborts the upload and
+    /// leaves the previous object as it was.
     fn put_parts(
         &self,
         bucket: &str,
         key: &str,
         parts: PartReceiver,
         content_type: &str,
+        metadata: &Metadata,
     ) -> impl Future<Output = StoreResult<u64>> + Send;
 
-    /// Appends `bytes` to an object, creating it if needed (log files).
-    fn append(&self, bucket: &str, key: &str, bytes: Vec<u8>)
-    -> impl Future<Output = StoreResult<()>> + Send;
+    /// Appends `bytes` to an object, creating it if needed (log files). The object's metadata
+    /// becomes `metadata`, in the same atomic step as the new content.
+    fn append(
+        &self,
+        bucket: &str,
+        key: &str,
+        bytes: Vec<u8>,
+        metadata: &Metadata,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
 
-    /// Whether an object exists.
-    fn exists(&self, bucket: &str, key: &str) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// The size and metadata of an object; `None` when it (or its bucket) does not exist.
+    fn head(&self, bucket: &str, key: &str) -> impl Future<Output = StoreResult<Option<ObjectInfo>>> + Send;
 
-    /// Copies an object within a bucket.
+    /// Copies an object (with its metadata) within a bucket.
     fn copy(&self, bucket: &str, from: &str, to: &str) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// Creates `bucket` if it does not exist.
     fn ensure_bucket(&self, bucket: &str) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Aborts the uploads of `key` that a killed process left incomplete (started before
+    /// `before`); returns how many. They are invisible, but S3 keeps (and bills) their parts.
+    /// (One key at a time: MinIO lists the uploads of an exact key, not of a prefix.)
+    fn abort_incomplete_uploads(
+        &self,
+        bucket: &str,
+        key: &str,
+        before: SystemTime,
+    ) -> impl Future<Output = StoreResult<usize>> + Send;
 
     /// A short description for log lines (`s3 http://minio:9000`, `file:///var/lib/the0`).
     fn describe(&self) -> String;

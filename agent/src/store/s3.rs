@@ -7,7 +7,7 @@
 //! web identity...).
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::retry::RetryConfig;
@@ -22,7 +22,26 @@ use bytes::Bytes;
 use tokio::io::AsyncWriteExt;
 
 use super::parts::next_part;
-use super::{MIN_PART_BYTES, ObjectStore, PartReceiver, StoreError, StoreResult};
+use super::{MIN_PART_BYTES, Metadata, ObjectInfo, ObjectStore, PartReceiver, StoreError, StoreResult};
+
+/// Longest wait for a connection to the server.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Longest wait from sending a request (its body included: a part of 8 MiB) to the first byte
+/// of the answer.
+const FIRST_BYTE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest attempt of one request; the SDK makes three.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Longest pause between two chunks of a downloaded body.
+const IDLE_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Metadata names as S3 returns them: lowercase, whatever case the server sent.
+fn user_metadata(headers: Option<&std::collections::HashMap<String, String>>) -> Metadata {
+    headers
+        .into_iter()
+        .flatten()
+        .map(|(name, value)| (name.to_ascii_lowercase(), value.clone()))
+        .collect()
+}
 
 /// Where and how to reach the S3 server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,10 +120,14 @@ impl S3Store {
             .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
             .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
             .retry_config(RetryConfig::standard().with_max_attempts(3))
+            // A frozen store (connections accepted, never answered) must not wedge the sync loop:
+            // every attempt is bounded, and so are the pauses inside a streamed body
+            // (`IDLE_BODY_TIMEOUT`). The stop budget bounds the final sync on top of this.
             .timeout_config(
                 TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(3))
-                    .operation_attempt_timeout(Duration::from_secs(120))
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .read_timeout(FIRST_BYTE_TIMEOUT)
+                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
                     .build(),
             );
         if let Some(endpoint) = &config.endpoint {
@@ -121,9 +144,12 @@ impl S3Store {
         &self.client
     }
 
-    async fn size_of(&self, bucket: &str, key: &str) -> StoreResult<Option<u64>> {
+    async fn info(&self, bucket: &str, key: &str) -> StoreResult<Option<ObjectInfo>> {
         match self.client.head_object().bucket(bucket).key(key).send().await {
-            Ok(head) => Ok(Some(head.content_length().unwrap_or(0).max(0) as u64)),
+            Ok(head) => Ok(Some(ObjectInfo {
+                size: head.content_length().unwrap_or(0).max(0) as u64,
+                metadata: user_metadata(head.metadata()),
+            })),
             // A HEAD response has no body, so no error code: the SDK maps its 404 to NotFound.
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) || is_missing(&e) => Ok(None),
             Err(e) => Err(failure("head", bucket, key, e)),
@@ -138,6 +164,7 @@ impl S3Store {
         first: Bytes,
         parts: &mut PartReceiver,
         content_type: &str,
+        metadata: &Metadata,
     ) -> StoreResult<u64> {
         let created = self
             .client
@@ -145,6 +172,7 @@ impl S3Store {
             .bucket(bucket)
             .key(key)
             .content_type(content_type)
+            .set_metadata(Some(metadata.clone().into_iter().collect()))
             .send()
             .await
             .map_err(|e| failure("start upload", bucket, key, e))?;
@@ -263,22 +291,69 @@ fn describe_error(error: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
+impl S3Store {
+    /// Writes a whole object with `metadata` in one request.
+    async fn put_with(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        metadata: &Metadata,
+    ) -> StoreResult<()> {
+        self.client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .set_metadata((!metadata.is_empty()).then(|| metadata.clone().into_iter().collect()))
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| failure("put", bucket, key, e))
+    }
+}
+
+/// The next chunk of a streamed body, or an error if the server pauses longer than
+/// [`IDLE_BODY_TIMEOUT`] (a frozen server keeps the connection open and sends nothing).
+async fn next_chunk(
+    body: &mut ByteStream,
+    operation: &'static str,
+    bucket: &str,
+    key: &str,
+) -> StoreResult<Option<Bytes>> {
+    match tokio::time::timeout(IDLE_BODY_TIMEOUT, body.next()).await {
+        Ok(Some(chunk)) => chunk.map(Some).map_err(|e| failure(operation, bucket, key, e)),
+        Ok(None) => Ok(None),
+        Err(_) => Err(StoreError::new(
+            operation,
+            bucket,
+            key,
+            format!(
+                "the server sent nothing for {} s in the middle of the object",
+                IDLE_BODY_TIMEOUT.as_secs()
+            ),
+        )),
+    }
+}
+
 impl ObjectStore for S3Store {
-    async fn download(&self, bucket: &str, key: &str, dest: &Path) -> StoreResult<bool> {
+    async fn download(&self, bucket: &str, key: &str, dest: &Path) -> StoreResult<Option<Metadata>> {
         let object = match self.client.get_object().bucket(bucket).key(key).send().await {
             Ok(object) => object,
-            Err(e) if is_missing(&e) => return Ok(false),
+            Err(e) if is_missing(&e) => return Ok(None),
             Err(e) => return Err(failure("download", bucket, key, e)),
         };
+        let metadata = user_metadata(object.metadata());
         let io_error = |e: std::io::Error| StoreError::new("download", bucket, key, e);
         let mut file = tokio::fs::File::create(dest).await.map_err(io_error)?;
         let mut body = object.body;
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| failure("download", bucket, key, e))?;
+        while let Some(chunk) = next_chunk(&mut body, "download", bucket, key).await? {
             file.write_all(&chunk).await.map_err(io_error)?;
         }
         file.flush().await.map_err(io_error)?;
-        Ok(true)
+        Ok(Some(metadata))
     }
 
     async fn get(&self, bucket: &str, key: &str, limit: u64) -> StoreResult<Option<Vec<u8>>> {
@@ -298,8 +373,7 @@ impl ObjectStore for S3Store {
         }
         let mut bytes = Vec::with_capacity(declared as usize);
         let mut body = object.body;
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| failure("get", bucket, key, e))?;
+        while let Some(chunk) = next_chunk(&mut body, "get", bucket, key).await? {
             if (bytes.len() + chunk.len()) as u64 > limit {
                 return Err(StoreError::new(
                     "get",
@@ -314,16 +388,8 @@ impl ObjectStore for S3Store {
     }
 
     async fn put(&self, bucket: &str, key: &str, body: Vec<u8>, content_type: &str) -> StoreResult<()> {
-        self.client
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .content_type(content_type)
-            .body(ByteStream::from(body))
-            .send()
+        self.put_with(bucket, key, body, content_type, &Metadata::new())
             .await
-            .map(drop)
-            .map_err(|e| failure("put", bucket, key, e))
     }
 
     async fn put_parts(
@@ -332,6 +398,7 @@ impl ObjectStore for S3Store {
         key: &str,
         mut parts: PartReceiver,
         content_type: &str,
+        metadata: &Metadata,
     ) -> StoreResult<u64> {
         let first = next_part(&mut parts)
             .await
@@ -339,27 +406,30 @@ impl ObjectStore for S3Store {
         if first.last {
             // Small enough for one request.
             let size = first.bytes.len() as u64;
-            self.put(bucket, key, first.bytes.to_vec(), content_type).await?;
+            self.put_with(bucket, key, first.bytes.to_vec(), content_type, metadata)
+                .await?;
             return Ok(size);
         }
-        self.multipart(bucket, key, first.bytes, &mut parts, content_type)
+        self.multipart(bucket, key, first.bytes, &mut parts, content_type, metadata)
             .await
     }
 
     /// S3 has no append: a small object is rewritten whole; from [`MIN_PART_BYTES`] on, a
     /// multipart upload copies the existing object server-side as part 1 and adds `bytes` as
-    /// part 2, so a large daily log is never downloaded.
-    async fn append(&self, bucket: &str, key: &str, bytes: Vec<u8>) -> StoreResult<()> {
-        let existing = self.size_of(bucket, key).await?;
+    /// part 2, so a large daily log is never downloaded. Either way the new content and its
+    /// metadata appear in one step.
+    async fn append(&self, bucket: &str, key: &str, bytes: Vec<u8>, metadata: &Metadata) -> StoreResult<()> {
+        const CONTENT_TYPE: &str = "application/x-ndjson";
+        let existing = self.info(bucket, key).await?.map(|info| info.size);
         match existing {
-            None => return self.put(bucket, key, bytes, "application/x-ndjson").await,
+            None => return self.put_with(bucket, key, bytes, CONTENT_TYPE, metadata).await,
             Some(size) if size < MIN_PART_BYTES as u64 => {
                 let mut content = self
                     .get(bucket, key, MIN_PART_BYTES as u64)
                     .await?
                     .unwrap_or_default();
                 content.extend_from_slice(&bytes);
-                return self.put(bucket, key, content, "application/x-ndjson").await;
+                return self.put_with(bucket, key, content, CONTENT_TYPE, metadata).await;
             }
             Some(_) => {}
         }
@@ -368,7 +438,8 @@ impl ObjectStore for S3Store {
             .create_multipart_upload()
             .bucket(bucket)
             .key(key)
-            .content_type("application/x-ndjson")
+            .content_type(CONTENT_TYPE)
+            .set_metadata(Some(metadata.clone().into_iter().collect()))
             .send()
             .await
             .map_err(|e| failure("start append", bucket, key, e))?;
@@ -407,8 +478,8 @@ impl ObjectStore for S3Store {
         appended
     }
 
-    async fn exists(&self, bucket: &str, key: &str) -> StoreResult<bool> {
-        Ok(self.size_of(bucket, key).await?.is_some())
+    async fn head(&self, bucket: &str, key: &str) -> StoreResult<Option<ObjectInfo>> {
+        self.info(bucket, key).await
     }
 
     async fn copy(&self, bucket: &str, from: &str, to: &str) -> StoreResult<()> {
@@ -436,6 +507,60 @@ impl ObjectStore for S3Store {
                 Ok(())
             }
             Err(e) => Err(failure("create bucket", bucket, "", e)),
+        }
+    }
+
+    async fn abort_incomplete_uploads(
+        &self,
+        bucket: &str,
+        key: &str,
+        before: SystemTime,
+    ) -> StoreResult<usize> {
+        let mut aborted = 0;
+        let (mut key_marker, mut upload_marker) = (None::<String>, None::<String>);
+        loop {
+            let listed = match self
+                .client
+                .list_multipart_uploads()
+                .bucket(bucket)
+                .prefix(key)
+                .set_key_marker(key_marker.take())
+                .set_upload_id_marker(upload_marker.take())
+                .send()
+                .await
+            {
+                Ok(listed) => listed,
+                Err(e) if is_missing(&e) => return Ok(0),
+                Err(e) => return Err(failure("list uploads", bucket, key, e)),
+            };
+            for upload in listed.uploads() {
+                let started = upload
+                    .initiated()
+                    .and_then(|t| SystemTime::try_from(*t).ok())
+                    .unwrap_or(before);
+                if let (Some(upload_key), Some(id)) = (upload.key(), upload.upload_id())
+                    && upload_key == key
+                    && started < before
+                {
+                    self.client
+                        .abort_multipart_upload()
+                        .bucket(bucket)
+                        .key(key)
+                        .upload_id(id)
+                        .send()
+                        .await
+                        .map_err(|e| failure("abort upload", bucket, key, e))?;
+                    aborted += 1;
+                }
+            }
+            if !listed.is_truncated().unwrap_or(false) {
+                return Ok(aborted);
+            }
+            key_marker = listed.next_key_marker().map(str::to_owned);
+            upload_marker = listed.next_upload_id_marker().map(str::to_owned);
+            if key_marker.is_none() {
+                return Ok(aborted);
+            }
         }
     }
 

@@ -95,8 +95,13 @@ pub fn watch_changes(roots: &[PathBuf], changes: mpsc::UnboundedSender<()>) -> O
     Some(ChangeWatch { task })
 }
 
+/// The agent's own files, and the temporary files it replaces them through (its generation
+/// record and log position are written after every upload: watching them would trigger a sync
+/// after every sync).
 fn is_agent_private(name: &OsStr) -> bool {
-    name.to_string_lossy().starts_with(AGENT_PRIVATE_PREFIX)
+    let name = name.to_string_lossy();
+    name.starts_with(AGENT_PRIVATE_PREFIX)
+        || (the0_sdk::fsutil::is_temp_file(&name) && name[1..].starts_with(AGENT_PRIVATE_PREFIX))
 }
 
 /// The watched directories, by watch descriptor.
@@ -224,6 +229,11 @@ mod tests {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let _watch = watch_changes(&[root.path().to_path_buf()], tx).unwrap();
         std::fs::write(root.path().join(format!("{AGENT_PRIVATE_PREFIX}-offset")), "1").unwrap();
+        the0_sdk::fsutil::write_atomic(
+            &root.path().join(format!("{AGENT_PRIVATE_PREFIX}-record.json")),
+            b"2",
+        )
+        .unwrap();
         assert!(quiet(&mut rx).await);
     }
 

@@ -4,6 +4,14 @@
 //! when the line was emitted — upstream stamped lines when they were uploaded). The uploader reads
 //! it from an offset persisted next to it, in newline-aligned chunks of at most 1 MiB, so a
 //! restarted sidecar continues where it stopped instead of uploading everything again.
+//!
+//! Every line reaches the store exactly once, even when the agent is killed mid-append. Each
+//! append stores, as metadata of the daily object and in the same atomic step as its content,
+//! which `bot.log` it came from (`the0-log-stream`, a random id given to each log file) and up to
+//! which offset (`the0-log-end`). Before appending, the position file records the append it is
+//! about to make; a restarted agent that finds such a pending append asks the store whether it
+//! landed (the object's metadata names this stream and an end at least as far) and only
+//! otherwise sends it again.
 
 use std::fs;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -17,7 +25,7 @@ use the0_sdk::fsutil::write_atomic;
 
 use super::SyncError;
 use crate::archive::AGENT_PRIVATE_PREFIX;
-use crate::store::{ObjectStore, log_key};
+use crate::store::{Metadata, ObjectStore, log_key};
 
 /// Largest chunk uploaded at once.
 const CHUNK_BYTES: u64 = 1 << 20;
@@ -66,11 +74,39 @@ pub fn format_chunk(chunk: &[u8], now: &str) -> Vec<u8> {
     out
 }
 
-/// Where the upload of a log file stands: which file (by inode) and how far.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Object metadata: the log file (stream) an append came from, and its end offset in it.
+const STREAM_METADATA: &str = "the0-log-stream";
+const END_METADATA: &str = "the0-log-end";
+
+/// Where the upload of a log file stands: which file (by inode, and a random stream id), how
+/// far, and the append in flight, if any.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct Position {
     inode: u64,
     offset: u64,
+    #[serde(default)]
+    stream: String,
+    #[serde(default)]
+    pending: Option<PendingAppend>,
+}
+
+/// An append that was about to be made: to `key`, up to `end`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct PendingAppend {
+    key: String,
+    end: u64,
+}
+
+/// A random id for a new log stream.
+fn new_stream_id() -> String {
+    let mut bytes = [0u8; 12];
+    let random = fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
+    if random.is_err() {
+        // No /dev/urandom (a bare root): the time and pid are unique enough for one bot.
+        let seed = format!("{:?}{}", std::time::SystemTime::now(), std::process::id());
+        bytes.copy_from_slice(&blake3::hash(seed.as_bytes()).as_bytes()[..12]);
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Uploads one log file.
@@ -85,6 +121,10 @@ pub struct LogSync<S> {
     bucket_ready: bool,
     /// NATS live tailing (`NATS_URL`).
     live: Option<super::live::LiveLogs>,
+    /// When this syncer started: appends to a daily object begun before (by a killed agent) and
+    /// left incomplete are aborted, once per object.
+    started: std::time::SystemTime,
+    cleaned_key: Option<String>,
 }
 
 impl<S: ObjectStore> LogSync<S> {
@@ -104,6 +144,8 @@ impl<S: ObjectStore> LogSync<S> {
             position,
             bucket_ready: false,
             live: super::live::LiveLogs::from_env(bot_id),
+            started: std::time::SystemTime::now(),
+            cleaned_key: None,
         }
     }
 
@@ -120,11 +162,17 @@ impl<S: ObjectStore> LogSync<S> {
                 ));
             }
         };
-        if meta.ino() != self.position.inode || meta.len() < self.position.offset {
-            // A new or truncated file: start from its beginning.
+        self.settle_pending().await?;
+        if meta.ino() != self.position.inode
+            || meta.len() < self.position.offset
+            || self.position.stream.is_empty()
+        {
+            // A new or truncated file: start from its beginning, as a new stream.
             self.position = Position {
                 inode: meta.ino(),
                 offset: 0,
+                stream: new_stream_id(),
+                pending: None,
             };
         }
         let end = meta.len();
@@ -147,16 +195,70 @@ impl<S: ObjectStore> LogSync<S> {
                     self.bucket_ready = true;
                 }
                 let key = log_key(&self.bot_id, &utc_date(&now));
+                if self.cleaned_key.as_ref() != Some(&key) {
+                    self.store
+                        .abort_incomplete_uploads(&self.bucket, &key, self.started)
+                        .await?;
+                    self.cleaned_key = Some(key.clone());
+                }
+                let end = self.position.offset + take as u64;
+                self.position.pending = Some(PendingAppend {
+                    key: key.clone(),
+                    end,
+                });
+                self.save_position()?;
+                let metadata = Metadata::from([
+                    (STREAM_METADATA.to_owned(), self.position.stream.clone()),
+                    (END_METADATA.to_owned(), end.to_string()),
+                ]);
                 let live = self.live.as_ref().map(|live| (live, body.clone()));
-                self.store.append(&self.bucket, &key, body).await?;
+                self.store.append(&self.bucket, &key, body, &metadata).await?;
                 if let Some((live, body)) = live {
                     live.publish(&body);
                 }
             }
             self.position.offset += take as u64;
+            self.position.pending = None;
             self.save_position()?;
         }
         Ok(self.position.offset - start)
+    }
+
+    /// Bytes of `bot.log` not uploaded yet, for the log line of a sync that could not finish.
+    pub fn pending_bytes(&self) -> u64 {
+        fs::metadata(&self.file).map_or(0, |meta| {
+            if meta.ino() == self.position.inode {
+                meta.len().saturating_sub(self.position.offset)
+            } else {
+                meta.len()
+            }
+        })
+    }
+
+    /// Resolves an append that was in flight when the agent was killed (or the sync cancelled):
+    /// the store's metadata says whether it landed.
+    async fn settle_pending(&mut self) -> Result<(), SyncError> {
+        let Some(pending) = self.position.pending.clone() else {
+            return Ok(());
+        };
+        let landed = self
+            .store
+            .head(&self.bucket, &pending.key)
+            .await?
+            .is_some_and(|info| {
+                info.metadata.get(STREAM_METADATA) == Some(&self.position.stream)
+                    && info
+                        .metadata
+                        .get(END_METADATA)
+                        .and_then(|end| end.parse::<u64>().ok())
+                        .is_some_and(|end| end >= pending.end)
+            });
+        if landed {
+            tracing::info!(key = %pending.key, end = pending.end, "the append in flight when the agent stopped had landed; not sending it again");
+            self.position.offset = pending.end;
+        }
+        self.position.pending = None;
+        self.save_position()
     }
 
     fn save_position(&self) -> Result<(), SyncError> {

@@ -1,24 +1,30 @@
 //! State sync: the state directory to `bot-state/<id>/state.tar.gz` and back.
 //!
-//! - Restore before the bot starts; a missing object is a first run.
+//! - Restore before the bot starts, unless the local tree is as new as the stored archive or
+//!   newer (a restarted container on the same volume, a bot killed before its last upload): see
+//!   [`super::generation`]. A restore replaces the whole tree; a missing object is a first run.
 //! - Upload only when the tree's digest changed since the last upload, streamed (the archive is
 //!   never in memory), and atomically (a failed or killed upload leaves the stored state as it
-//!   was).
+//!   was), with the next generation number as object metadata.
 //! - Deletions count: an emptied state is uploaded as an empty archive, so a restart does not
 //!   bring deleted keys back (upstream never uploaded an empty state).
 //! - A tree over the limits (`MAX_STATE_FILE_SIZE_MB`, `MAX_STATE_SIZE_MB`) is not uploaded, and
-//!   the log line names the file.
+//!   the log line names the file. Entries an archive could not restore (absolute or escaping
+//!   symlinks, backslashes in names) are left out, with a warning naming them.
 //! - If the store could not be reached when the bot started, whatever is stored may never have
 //!   been restored: before the first upload replaces it, it is copied aside
 //!   (`<id>/state.unrestored-<unix seconds>.tar.gz`), so nothing is lost.
+//! - Multipart uploads a killed agent left incomplete are aborted before the first upload.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
-use crate::archive::{self, AGENT_PRIVATE_PREFIX, Limits};
+use crate::archive::{self, AGENT_PRIVATE_PREFIX, Limits, Purpose};
 use crate::store::{ObjectStore, PartWriter, part_channel, state_key};
 
 use super::SyncError;
+use super::generation::{self, Decision, Record, Uploaded, generation_metadata, stored_generation};
 use super::tree::{Scanner, Tree};
 
 /// `MAX_STATE_FILE_SIZE_MB` and `MAX_STATE_SIZE_MB` (upstream defaults 10 and 8192), plus the
@@ -38,7 +44,11 @@ pub enum StateOutcome {
     /// The tree is the one last uploaded.
     Unchanged,
     /// A new archive is stored.
-    Uploaded { bytes: u64, entries: usize },
+    Uploaded {
+        bytes: u64,
+        entries: usize,
+        generation: u64,
+    },
     /// The tree breaks a limit; nothing was uploaded. The text names the culprit.
     OverLimit(String),
     /// Nothing uploaded: the state has not been restored yet (sidecar).
@@ -46,12 +56,20 @@ pub enum StateOutcome {
 }
 
 /// What the restore found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Restored {
     /// No stored state: a first run.
     Nothing,
-    /// The stored state was extracted.
-    Extracted { files: u64, bytes: u64 },
+    /// The stored state was extracted, replacing the local tree. `skipped` lists entries left
+    /// out (see [`archive::Purpose::State`]).
+    Extracted {
+        files: u64,
+        bytes: u64,
+        generation: u64,
+        skipped: Vec<String>,
+    },
+    /// The local tree is as new as the stored state or newer, and was kept.
+    KeptLocal { local: u64, stored: u64 },
 }
 
 /// Syncs one bot's state directory.
@@ -59,14 +77,25 @@ pub struct StateSync<S> {
     store: Arc<S>,
     bucket: String,
     key: String,
-    scanner: Scanner,
+    root: PathBuf,
+    /// Shared with the blocking scan, so that a sync cancelled mid-scan (the stop budget ran out)
+    /// leaves the scanner in place for the final sync.
+    scanner: Arc<Mutex<Scanner>>,
     limits: Limits,
     /// Digest of the tree last uploaded (or restored).
     uploaded: Option<blake3::Hash>,
+    /// The generation the store holds, once known (restore, first upload).
+    generation: Option<u64>,
     /// The store was unreachable at restore time: keep what it holds before replacing it.
     unrestored: bool,
     /// For a sidecar: no upload until another process has restored the state and left this file.
     restored_marker: Option<PathBuf>,
+    /// The bucket exists (checked once).
+    bucket_ready: bool,
+    /// Uploads started before this are left over by a killed agent; aborted once.
+    started: Option<SystemTime>,
+    /// The entries last reported as left out, to warn once per change.
+    skipped_reported: Vec<(PathBuf, &'static str)>,
 }
 
 impl<S: ObjectStore> StateSync<S> {
@@ -75,11 +104,16 @@ impl<S: ObjectStore> StateSync<S> {
             store,
             bucket: bucket.to_owned(),
             key: state_key(bot_id),
-            scanner: Scanner::new(root),
+            root: root.to_path_buf(),
+            scanner: Arc::new(Mutex::new(Scanner::new(root))),
             limits,
             uploaded: None,
+            generation: None,
             unrestored: false,
             restored_marker: None,
+            bucket_ready: false,
+            started: Some(SystemTime::now()),
+            skipped_reported: Vec::new(),
         }
     }
 
@@ -91,51 +125,77 @@ impl<S: ObjectStore> StateSync<S> {
         self
     }
 
-    fn root(&self) -> PathBuf {
-        self.scanner.root().to_path_buf()
-    }
-
-    /// Downloads and extracts the stored state into the state directory. On failure (store
-    /// unreachable, archive refused) the error is returned, the state directory is left as it
-    /// was, and the syncer keeps a copy of the stored state before its first upload replaces it.
+    /// Restores the stored state into the state directory if it is newer than the local tree
+    /// (see [`generation::decide`]). On failure (store unreachable, archive refused) the error is
+    /// returned, the state directory is left as it was, and the syncer keeps a copy of the
+    /// stored state before its first upload replaces it.
     pub async fn restore(&mut self) -> Result<Restored, SyncError> {
-        let restored = self.download_and_extract().await;
+        let restored = self.restore_if_newer().await;
         if restored.is_err() {
             self.unrestored = true;
-            return restored;
-        }
-        let tree = self.scan().await?;
-        // What is on disk now is what is stored (or there is nothing on either side).
-        if restored.as_ref().is_ok_and(|r| *r != Restored::Nothing) || tree.entries.is_empty() {
-            self.uploaded = Some(tree.digest);
         }
         restored
     }
 
-    async fn download_and_extract(&mut self) -> Result<Restored, SyncError> {
-        let root = self.root();
-        std::fs::create_dir_all(&root)
-            .map_err(|e| SyncError::io(format!("cannot create {}", root.display()), e))?;
-        let download = root.join(format!("{AGENT_PRIVATE_PREFIX}-restore.tar.gz"));
-        let found = self.store.download(&self.bucket, &self.key, &download).await;
-        let outcome = match found {
-            Ok(false) => Ok(Restored::Nothing),
-            Ok(true) => {
-                let limits = self.limits;
-                let (archive, dest) = (download.clone(), root.clone());
-                match tokio::task::spawn_blocking(move || archive::extract_into(&archive, &dest, limits))
-                    .await
-                {
-                    Ok(Ok(stats)) => Ok(Restored::Extracted {
-                        files: stats.files,
-                        bytes: stats.bytes,
-                    }),
-                    Ok(Err(e)) => Err(e.into()),
-                    Err(e) => Err(SyncError::io("restore task failed", std::io::Error::other(e))),
+    async fn restore_if_newer(&mut self) -> Result<Restored, SyncError> {
+        std::fs::create_dir_all(&self.root)
+            .map_err(|e| SyncError::io(format!("cannot create {}", self.root.display()), e))?;
+        let record = Record::load(&self.root);
+        let stored = self
+            .store
+            .head(&self.bucket, &self.key)
+            .await?
+            .map(|info| stored_generation(&info.metadata));
+        match generation::decide(record.as_ref(), holds_state(&self.root), stored) {
+            Decision::NothingStored => {
+                self.generation = Some(record.as_ref().map_or(0, |r| r.generation));
+                let tree = self.scan().await?;
+                if tree.entries.is_empty() {
+                    self.uploaded = Some(tree.digest);
                 }
+                Ok(Restored::Nothing)
             }
-            Err(e) => Err(e.into()),
-        };
+            Decision::KeepLocal { local, stored } => {
+                self.generation = Some(local.max(stored));
+                self.uploaded = record.and_then(|r| r.uploaded_digest(stored));
+                Ok(Restored::KeptLocal { local, stored })
+            }
+            Decision::Restore { .. } => self.download_and_extract().await,
+        }
+    }
+
+    async fn download_and_extract(&mut self) -> Result<Restored, SyncError> {
+        let download = self.root.join(format!("{AGENT_PRIVATE_PREFIX}-restore.tar.gz"));
+        let outcome = async {
+            let Some(metadata) = self.store.download(&self.bucket, &self.key, &download).await? else {
+                // Deleted since the decision: a first run after all.
+                return Ok(Restored::Nothing);
+            };
+            let generation = stored_generation(&metadata);
+            let (archive, dest, limits) = (download.clone(), self.root.clone(), self.limits);
+            let stats = tokio::task::spawn_blocking(move || {
+                archive::extract_into(&archive, &dest, limits, Purpose::State)
+            })
+            .await
+            .map_err(|e| SyncError::io("restore task failed", std::io::Error::other(e)))??;
+            let tree = self.scan().await?;
+            self.uploaded = Some(tree.digest);
+            self.generation = Some(generation);
+            self.save_record(Record {
+                generation,
+                uploaded: Some(Uploaded {
+                    generation,
+                    digest: tree.digest.to_hex().to_string(),
+                }),
+            });
+            Ok(Restored::Extracted {
+                files: stats.files,
+                bytes: stats.bytes,
+                generation,
+                skipped: stats.skipped,
+            })
+        }
+        .await;
         let _ = std::fs::remove_file(&download);
         outcome
     }
@@ -150,6 +210,7 @@ impl<S: ObjectStore> StateSync<S> {
             return Ok(StateOutcome::AwaitingRestore);
         }
         let tree = self.scan().await?;
+        self.report_skipped(&tree);
         if self.uploaded == Some(tree.digest) || (self.unrestored && tree.entries.is_empty()) {
             // Unchanged; or the stored state was never restored and the bot wrote nothing:
             // an empty archive must not replace it.
@@ -158,17 +219,25 @@ impl<S: ObjectStore> StateSync<S> {
         if let Some(message) = self.over_limit(&tree) {
             return Ok(StateOutcome::OverLimit(message));
         }
-        self.store.ensure_bucket(&self.bucket).await?;
+        self.prepare_bucket().await?;
+        let stored = self.base_generation().await?;
         if self.unrestored {
             self.keep_unrestored().await?;
         }
+        let generation = stored + 1;
+        // Raised before the upload: whenever the agent dies, the local record is never older
+        // than what reached the store (see `generation`).
+        let mut record = Record::load(&self.root).unwrap_or_default();
+        record.generation = record.generation.max(generation);
+        self.save_record(record.clone());
         tracing::info!(
             entries = tree.entries.len(),
             bytes = tree.total_bytes,
+            generation,
             "uploading state"
         );
         let (writer, parts) = part_channel();
-        let root = self.root();
+        let root = self.root.clone();
         let entries: Vec<_> = tree.entries.iter().map(|e| (e.path.clone(), e.kind)).collect();
         // A packing failure drops the writer before its last part, which aborts the upload.
         let producer = tokio::task::spawn_blocking(move || {
@@ -181,30 +250,106 @@ impl<S: ObjectStore> StateSync<S> {
         });
         let uploaded = self
             .store
-            .put_parts(&self.bucket, &self.key, parts, "application/gzip")
+            .put_parts(
+                &self.bucket,
+                &self.key,
+                parts,
+                "application/gzip",
+                &generation_metadata(generation),
+            )
             .await;
         let packed = producer
             .await
             .map_err(|e| SyncError::io("archive task failed", std::io::Error::other(e)))?;
-        packed.map_err(|e| SyncError::io(format!("cannot archive {}", self.root().display()), e))?;
+        packed.map_err(|e| SyncError::io(format!("cannot archive {}", self.root.display()), e))?;
         let bytes = uploaded?;
         self.uploaded = Some(tree.digest);
+        self.generation = Some(generation);
+        record.uploaded = Some(Uploaded {
+            generation,
+            digest: tree.digest.to_hex().to_string(),
+        });
+        self.save_record(record);
         Ok(StateOutcome::Uploaded {
             bytes,
             entries: tree.entries.len(),
+            generation,
         })
     }
 
-    async fn scan(&mut self) -> Result<Tree, SyncError> {
-        let mut scanner = std::mem::take(&mut self.scanner);
-        let (scanner, tree) = tokio::task::spawn_blocking(move || {
-            let tree = scanner.scan();
-            (scanner, tree)
+    /// What the next sync would upload, for the log line of a sync that could not finish:
+    /// `None` when the tree is the one last uploaded.
+    pub async fn pending(&mut self) -> Option<String> {
+        let tree = self.scan().await.ok()?;
+        (self.uploaded != Some(tree.digest)).then(|| {
+            format!(
+                "the state ({} entries, {} bytes) changed since the last upload",
+                tree.entries.len(),
+                tree.total_bytes
+            )
         })
-        .await
-        .map_err(|e| SyncError::io("scan task failed", std::io::Error::other(e)))?;
-        self.scanner = scanner;
-        tree.map_err(|e| SyncError::io(format!("cannot scan {}", self.root().display()), e))
+    }
+
+    /// Creates the bucket once, and aborts the uploads a killed agent left incomplete.
+    async fn prepare_bucket(&mut self) -> Result<(), SyncError> {
+        if !self.bucket_ready {
+            self.store.ensure_bucket(&self.bucket).await?;
+            self.bucket_ready = true;
+        }
+        if let Some(started) = self.started {
+            let aborted = self
+                .store
+                .abort_incomplete_uploads(&self.bucket, &self.key, started)
+                .await?;
+            if aborted > 0 {
+                tracing::info!(aborted, "aborted state uploads a killed agent left incomplete");
+            }
+            self.started = None;
+        }
+        Ok(())
+    }
+
+    /// The generation the store holds: known since the restore or the last upload, else asked
+    /// (a sidecar, or a store that was down at start), and never below the local record.
+    async fn base_generation(&mut self) -> Result<u64, SyncError> {
+        if let Some(generation) = self.generation {
+            return Ok(generation);
+        }
+        let stored = self
+            .store
+            .head(&self.bucket, &self.key)
+            .await?
+            .map_or(0, |info| stored_generation(&info.metadata));
+        let local = Record::load(&self.root).map_or(0, |r| r.generation);
+        Ok(stored.max(local))
+    }
+
+    fn save_record(&self, record: Record) {
+        if let Err(e) = record.save(&self.root) {
+            tracing::warn!(error = %e, "cannot save the state's generation record");
+        }
+    }
+
+    /// Warns when the set of entries left out of the archive changes.
+    fn report_skipped(&mut self, tree: &Tree) {
+        if tree.skipped == self.skipped_reported {
+            return;
+        }
+        for (path, reason) in tree.skipped.iter().take(20) {
+            tracing::warn!(entry = %path.display(), reason, "state entry not archived: a restore could not recreate it");
+        }
+        if tree.skipped.len() > 20 {
+            tracing::warn!(more = tree.skipped.len() - 20, "more state entries not archived");
+        }
+        self.skipped_reported = tree.skipped.clone();
+    }
+
+    async fn scan(&self) -> Result<Tree, SyncError> {
+        let scanner = Arc::clone(&self.scanner);
+        tokio::task::spawn_blocking(move || scanner.lock().expect("scanner lock").scan())
+            .await
+            .map_err(|e| SyncError::io("scan task failed", std::io::Error::other(e)))?
+            .map_err(|e| SyncError::io(format!("cannot scan {}", self.root.display()), e))
     }
 
     fn over_limit(&self, tree: &Tree) -> Option<String> {
@@ -229,7 +374,7 @@ impl<S: ObjectStore> StateSync<S> {
     }
 
     async fn keep_unrestored(&mut self) -> Result<(), SyncError> {
-        if self.store.exists(&self.bucket, &self.key).await? {
+        if self.store.head(&self.bucket, &self.key).await?.is_some() {
             let seconds = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap_or_default()
@@ -243,4 +388,15 @@ impl<S: ObjectStore> StateSync<S> {
         self.unrestored = false;
         Ok(())
     }
+}
+
+/// Whether the tree at `root` holds anything but the agent's own files.
+pub fn holds_state(root: &Path) -> bool {
+    std::fs::read_dir(root)
+        .map(|entries| {
+            entries
+                .flatten()
+                .any(|e| !e.file_name().to_string_lossy().starts_with(AGENT_PRIVATE_PREFIX))
+        })
+        .unwrap_or(false)
 }

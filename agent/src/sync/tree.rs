@@ -11,6 +11,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+use crate::archive::rules::storable;
 use crate::archive::{AGENT_PRIVATE_PREFIX, EntryKind};
 
 /// One thing in the tree.
@@ -32,6 +33,9 @@ pub struct Tree {
     pub digest: blake3::Hash,
     /// Sum of file sizes.
     pub total_bytes: u64,
+    /// Entries left out because an archive could not restore them (an absolute symlink, a link
+    /// leaving the tree, a backslash in a name: [`crate::archive::rules::storable`]), with why.
+    pub skipped: Vec<(PathBuf, &'static str)>,
 }
 
 impl Tree {
@@ -95,6 +99,7 @@ impl Scanner {
         let mut entries = Vec::new();
         let mut hasher = blake3::Hasher::new();
         let mut total_bytes = 0;
+        let mut skipped = Vec::new();
         let mut seen = HashMap::with_capacity(self.known.len());
         let mut pending = vec![PathBuf::new()];
         while let Some(dir) = pending.pop() {
@@ -120,6 +125,18 @@ impl Scanner {
                     continue;
                 };
                 let file_type = meta.file_type();
+                let link_target = if file_type.is_symlink() {
+                    let Some(target) = vanished_is_none(fs::read_link(&absolute))? else {
+                        continue;
+                    };
+                    Some(target)
+                } else {
+                    None
+                };
+                if let Err(reason) = storable(&relative, link_target.as_deref()) {
+                    skipped.push((relative, reason));
+                    continue;
+                }
                 let (kind, size) = if file_type.is_dir() {
                     subdirs.push(relative.clone());
                     (EntryKind::Directory, 0)
@@ -139,10 +156,7 @@ impl Scanner {
                     hasher.update(digest.as_bytes());
                     total_bytes += stamp.size;
                     (EntryKind::File, stamp.size)
-                } else if file_type.is_symlink() {
-                    let Some(target) = vanished_is_none(fs::read_link(&absolute))? else {
-                        continue;
-                    };
+                } else if let Some(target) = &link_target {
                     hasher.update(target.as_os_str().as_bytes());
                     (EntryKind::Symlink, 0)
                 } else {
@@ -166,6 +180,7 @@ impl Scanner {
             entries,
             digest: hasher.finalize(),
             total_bytes,
+            skipped,
         })
     }
 }
@@ -247,5 +262,20 @@ mod tests {
         let renamed = scanner.scan().unwrap();
         assert_eq!(renamed.entries.len(), 2);
         assert_eq!(renamed.total_bytes, 1);
+    }
+
+    #[test]
+    fn entries_an_archive_could_not_restore_are_left_out_and_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::write(root.join("ok.json"), b"1").unwrap();
+        fs::write(root.join("back\\slash.json"), b"2").unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", root.join("absolute")).unwrap();
+        std::os::unix::fs::symlink("ok.json", root.join("inside")).unwrap();
+        let tree = Scanner::new(root).scan().unwrap();
+        let paths: Vec<_> = tree.entries.iter().map(|e| e.path.to_str().unwrap()).collect();
+        assert_eq!(paths, ["inside", "ok.json"]);
+        let skipped: Vec<_> = tree.skipped.iter().map(|(p, _)| p.to_str().unwrap()).collect();
+        assert_eq!(skipped, ["absolute", "back\\slash.json"]);
     }
 }

@@ -140,6 +140,105 @@ impl Minio {
         }
     }
 
+    /// Freezes the server (SIGSTOP): connections are still accepted by the kernel, and never
+    /// answered — the store as a hung host or a paused VM looks.
+    pub fn freeze(&self) {
+        self.signal(libc::SIGSTOP);
+        // Stopped once every thread is: a thread on a CPU finishes its slice first.
+        let tasks = format!("/proc/{}/task", self.child.as_ref().unwrap().id());
+        eventually("MinIO to be stopped", Duration::from_secs(10), || {
+            fs::read_dir(&tasks)
+                .ok()?
+                .flatten()
+                .all(|task| {
+                    fs::read_to_string(task.path().join("stat"))
+                        .ok()
+                        .and_then(|stat| {
+                            stat.rsplit_once(')')
+                                .map(|(_, rest)| rest.trim_start().starts_with('T'))
+                        })
+                        .unwrap_or(true)
+                })
+                .then_some(())
+        });
+    }
+
+    /// Whether a request waits, unread, in the server's sockets (a client is blocked on it).
+    pub fn holds_unread_request(&self) -> bool {
+        let port = format!(":{:04X}", self.port);
+        fs::read_to_string("/proc/net/tcp")
+            .unwrap_or_default()
+            .lines()
+            .skip(1)
+            .filter_map(|line| {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                let local = fields.get(1)?;
+                let queues = fields.get(4)?;
+                let unread = u64::from_str_radix(queues.split(':').nth(1)?, 16).ok()?;
+                local.ends_with(&port).then_some(unread)
+            })
+            .any(|unread| unread > 0)
+    }
+
+    /// Resumes a frozen server.
+    pub fn thaw(&self) {
+        self.signal(libc::SIGCONT);
+    }
+
+    fn signal(&self, signal: i32) {
+        let pid = self.child.as_ref().expect("MinIO is running").id() as i32;
+        // SAFETY: kill with plain integers.
+        unsafe {
+            libc::kill(pid, signal);
+        }
+    }
+
+    /// The incomplete multipart uploads in `bucket`, as `(key, upload id)`.
+    pub fn incomplete_uploads(&self, bucket: &str) -> Vec<(String, String)> {
+        let (status, body) = self.curl("GET", bucket, "?uploads=", &[]);
+        assert_eq!(status, "200", "list uploads: {}", String::from_utf8_lossy(&body));
+        let text = String::from_utf8(body).unwrap();
+        text.split("<Upload>")
+            .skip(1)
+            .map(|upload| {
+                let field = |name: &str| {
+                    upload
+                        .split(&format!("<{name}>"))
+                        .nth(1)
+                        .and_then(|rest| rest.split(&format!("</{name}>")).next())
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                (field("Key"), field("UploadId"))
+            })
+            .collect()
+    }
+
+    /// The user metadata of an object (`x-amz-meta-*`, names lowercased), `None` if missing.
+    pub fn metadata(&self, bucket: &str, key: &str) -> Option<BTreeMap<String, String>> {
+        let url = format!("http://127.0.0.1:{}/{bucket}/{key}", self.port);
+        let output = Command::new("curl")
+            .args(["-s", "-I", "--aws-sigv4", "aws:amz:us-east-1:s3", "--user"])
+            .arg(format!("{ACCESS_KEY}:{SECRET_KEY}"))
+            .arg(&url)
+            .output()
+            .expect("run curl");
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        if !text.starts_with("HTTP/1.1 200") {
+            return None;
+        }
+        Some(
+            text.lines()
+                .filter_map(|line| {
+                    let (name, value) = line.split_once(':')?;
+                    let name = name.to_ascii_lowercase();
+                    let name = name.strip_prefix("x-amz-meta-")?;
+                    Some((name.to_owned(), value.trim().to_owned()))
+                })
+                .collect(),
+        )
+    }
+
     pub fn env(&self) -> Vec<(String, String)> {
         vec![
             ("MINIO_ENDPOINT".into(), format!("127.0.0.1:{}", self.port)),
@@ -421,7 +520,41 @@ pub struct Agent {
 
 impl Agent {
     pub fn spawn(args: &[&str], env: &[(String, String)], stderr_file: PathBuf) -> Agent {
+        Agent::spawn_command(Command::new(agent_bin()), args, env, stderr_file)
+    }
+
+    /// Like [`Agent::spawn`], with the agent's address space capped at `bytes` (`RLIMIT_AS`):
+    /// for tests that feed it something that once made it allocate gigabytes.
+    pub fn spawn_with_address_space_cap(
+        args: &[&str],
+        env: &[(String, String)],
+        stderr_file: PathBuf,
+        bytes: u64,
+    ) -> Agent {
+        use std::os::unix::process::CommandExt;
         let mut command = Command::new(agent_bin());
+        // SAFETY: setrlimit is async-signal-safe and touches no memory of the parent.
+        unsafe {
+            command.pre_exec(move || {
+                let limit = libc::rlimit {
+                    rlim_cur: bytes,
+                    rlim_max: bytes,
+                };
+                if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        Agent::spawn_command(command, args, env, stderr_file)
+    }
+
+    fn spawn_command(
+        mut command: Command,
+        args: &[&str],
+        env: &[(String, String)],
+        stderr_file: PathBuf,
+    ) -> Agent {
         command
             .args(args)
             .env_clear()
@@ -460,6 +593,31 @@ impl Agent {
         let child = self.child.as_mut().unwrap();
         let status = eventually("the agent to exit", limit, || child.try_wait().unwrap());
         (status, self.started.elapsed())
+    }
+
+    /// Waits for the agent to exit, at most `limit`; returns its status and its peak RSS in KiB
+    /// (`wait4`'s `ru_maxrss`: this process alone, not the whole test run's children).
+    pub fn wait_with_peak_rss(&mut self, limit: Duration) -> (ExitStatus, u64) {
+        use std::os::unix::process::ExitStatusExt;
+        let pid = self.pid();
+        let deadline = Instant::now() + limit;
+        loop {
+            let mut status = 0;
+            // SAFETY: wait4 writes the status and the usage into the locals.
+            let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+            let reaped = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+            assert!(reaped >= 0, "wait4: {}", std::io::Error::last_os_error());
+            if reaped == pid {
+                // The std handle must not wait for a reaped pid again.
+                self.child = None;
+                return (ExitStatus::from_raw(status), usage.ru_maxrss as u64);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the agent did not exit within {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     pub fn is_running(&mut self) -> bool {

@@ -84,16 +84,17 @@ impl Store {
             let source = <serde_json::Error as serde::de::Error>::custom(format!("not UTF-8 text: {e}"));
             self.corrupt(key, source)
         })?;
-        serde_json::from_str::<serde::de::IgnoredAny>(&text).map_err(|e| self.corrupt(key, e))?;
+        json::validate(&text).map_err(|e| self.corrupt(key, e))?;
         Ok(Some(text))
     }
 
     /// The value stored under `key` as a `T`, or `None` when the key has no value.
     pub fn get<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
-        let Some(bytes) = self.read(key)? else {
+        // Checked as every SDK checks it first, so a corrupt file reads the same everywhere.
+        let Some(text) = self.get_json(key)? else {
             return Ok(None);
         };
-        serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+        serde_json::from_str(&text).map(Some).map_err(|e| {
             if e.is_data() {
                 Error::Json {
                     what: format!("state key {} does not hold the requested type", crate::quote(key)),
@@ -299,7 +300,8 @@ mod tests {
         store.set_json("good", "true").unwrap();
         fs::write(store.path_of("bad"), b"{\"truncated\": [1, 2").unwrap();
         fs::write(store.path_of("binary"), b"\xff\xfe").unwrap();
-        for key in ["bad", "binary"] {
+        fs::write(store.path_of("deep"), "[".repeat(100_000) + &"]".repeat(100_000)).unwrap();
+        for key in ["bad", "binary", "deep"] {
             let err = store.get_json(key).unwrap_err();
             assert_eq!(err.status(), Status::CorruptState);
             assert!(err.to_string().contains(&crate::quote(key)), "{err}");
