@@ -603,8 +603,9 @@ impl Agent {
         let deadline = Instant::now() + limit;
         loop {
             let mut status = 0;
-            // SAFETY: wait4 writes the status and the usage into the locals.
+            // SAFETY: rusage is plain old data; all zeroes is a valid value.
             let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+            // SAFETY: wait4 writes the status and the usage into the locals, which outlive the call.
             let reaped = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
             assert!(reaped >= 0, "wait4: {}", std::io::Error::last_os_error());
             if reaped == pid {
