@@ -377,6 +377,32 @@ mod tests {
     }
 
     #[test]
+    fn parse_errors_have_the_cores_message_and_status_both_ways() {
+        let bad = crate::json::parse(env::BOT_CONFIG, "{oops").unwrap_err();
+        let not_object = serde_json::from_value::<HashMap<String, Value>>(Value::from(1)).unwrap_err();
+        let cases = [
+            Error::MissingEnv { name: env::BOT_ID },
+            Error::MissingEnv {
+                name: env::BOT_CONFIG,
+            },
+            bad,
+            config_error(not_object, true),
+        ];
+        for core in cases {
+            let (message, status) = (core.to_string(), core.status());
+            let upstream = ParseError::from(core);
+            assert_eq!(upstream.to_string(), message);
+            assert_eq!(upstream.status(), status);
+            let back = Error::from(upstream);
+            assert_eq!((back.to_string(), back.status()), (message, status));
+        }
+        assert!(matches!(
+            ParseError::from(Error::MissingEnv { name: env::BOT_ID }),
+            ParseError::MissingBotId
+        ));
+    }
+
+    #[test]
     fn status_result_shape() {
         assert_eq!(
             status_result("success", "ok", None),

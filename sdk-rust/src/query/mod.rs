@@ -350,3 +350,74 @@ pub fn get_config() -> Value {
 pub fn is_query_mode() -> bool {
     Host::process().is_query_mode(&Env::Native).unwrap_or(false)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn incoming(path: &str, params: Value) -> Incoming {
+        let Value::Object(params) = params else {
+            panic!("params must be an object")
+        };
+        Incoming {
+            id: 1,
+            path: path.to_owned(),
+            params,
+        }
+    }
+
+    #[test]
+    fn the_handled_request_has_typed_values_and_its_params_in_string_form() {
+        handler("/unit-typed", |req| {
+            let built = QueryRequest::new(&req.path, req.params.clone());
+            let other = QueryRequest::new("/elsewhere", HashMap::new());
+            json!({
+                "n": req.value("n"),
+                "strings": req.params,
+                "params": get_params(),
+                "values": get_values(),
+                "same_request_built_again": built.value("n"),
+                "another_request": other.values(),
+            })
+        });
+        let reply = call_handler(&incoming("/unit-typed", json!({"n": 5, "s": "x"})));
+        let Reply::Value(data) = reply else {
+            panic!("expected a value, got {reply:?}")
+        };
+        assert_eq!(
+            data,
+            json!({
+                "n": 5,
+                "strings": {"n": "5", "s": "x"},
+                "params": {"n": "5", "s": "x"},
+                "values": {"n": 5, "s": "x"},
+                "same_request_built_again": 5,
+                "another_request": {},
+            })
+        );
+        let outside = QueryRequest::new("/unit-typed", [("n".to_owned(), "5".to_owned())].into());
+        assert_eq!(outside.value("n"), Some(json!("5")), "outside a handler: strings");
+    }
+
+    #[test]
+    fn try_handler_answers_ok_errors_and_panics() {
+        try_handler("/unit-try", |req| match req.get("fail") {
+            Some(why) => Err(why),
+            None => Ok(vec![1, 2]),
+        });
+        handler("/unit-panic", |_req| panic!("no data"));
+        assert_eq!(
+            call_handler(&incoming("/unit-try", json!({}))),
+            Reply::Value(json!([1, 2]))
+        );
+        assert_eq!(
+            call_handler(&incoming("/unit-try", json!({"fail": "closed"}))),
+            Reply::Error("closed".into())
+        );
+        assert_eq!(
+            call_handler(&incoming("/unit-panic", json!({}))),
+            Reply::Error("handler for /unit-panic panicked: no data".into())
+        );
+    }
+}
