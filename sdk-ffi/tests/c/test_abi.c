@@ -597,7 +597,7 @@ static void test_env_snapshots(void) {
 
 static void *state_worker(void *arg) {
     int n = (int)(intptr_t)arg;
-    char key[32], value[64], bad_key[32], expected[96];
+    char key[32], value[64], bad_key[32], expected[128];
     snprintf(key, sizeof key, "thread-%d", n);
     snprintf(bad_key, sizeof bad_key, "bad/%d", n);
     snprintf(expected, sizeof expected, "invalid state key \"%s\": must not contain a path separator ('/' or '\\')",
