@@ -45,7 +45,7 @@ use crate::input::{LogLevel, format_log};
 use crate::query::mode::{Plan, Settings, positive};
 use crate::query::params::{self, Params};
 use crate::query::registry::Registry;
-use crate::query::service::Service;
+use crate::query::service::{AnswerTo, Service};
 use crate::state::Store;
 
 /// What [`Host::start`] hands back.
@@ -196,22 +196,17 @@ impl Host {
     /// Fails (with the line to print before exiting with code 1) on a bad setting, a port that
     /// cannot be bound, or a service already running.
     pub fn start(&self, env: &Env, options: StartOptions) -> Result<Started, StartFailure> {
-        self.launch(env, options, Service::start)
+        self.launch(env, options, AnswerTo::File)
     }
 
     /// Like [`Host::start`], for a host that writes the ephemeral or info answer itself, with its
     /// own file functions (so that its tests can replace them, as upstream's Python tests replace
     /// `open`): [`Host::finish_with_answer`] hands the answer back instead of the core writing it.
     pub fn start_keeping_answer(&self, env: &Env, options: StartOptions) -> Result<Started, StartFailure> {
-        self.launch(env, options, Service::start_keeping_answer)
+        self.launch(env, options, AnswerTo::Host)
     }
 
-    fn launch(
-        &self,
-        env: &Env,
-        options: StartOptions,
-        start: fn(Arc<Registry>, Plan, Settings, StartOptions) -> Result<Service>,
-    ) -> Result<Started, StartFailure> {
+    fn launch(&self, env: &Env, options: StartOptions, answer_to: AnswerTo) -> Result<Started, StartFailure> {
         let mut slot = self.running.lock().expect("service lock");
         if slot.is_some() {
             return Err(Error::InvalidState("the query service is already running".to_owned()).into());
@@ -224,7 +219,7 @@ impl Host {
         };
         // Read-only from before the first request can reach a handler.
         self.serving.store(true, Ordering::SeqCst);
-        let service = match start(Arc::clone(&self.registry), plan, settings, options) {
+        let service = match Service::launch(Arc::clone(&self.registry), plan, settings, options, answer_to) {
             Ok(service) => service,
             Err(e) => {
                 self.serving.store(false, Ordering::SeqCst);

@@ -88,8 +88,8 @@ impl Finished {
     }
 }
 
-/// The ephemeral or info answer of a service started with [`Service::start_keeping_answer`], for
-/// a host that writes it itself.
+/// The ephemeral or info answer of a service that keeps it ([`crate::host::Host::start_keeping_answer`]),
+/// for a host that writes it itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
     /// Where it belongs: `THE0_QUERY_RESULT_FILE`, or `/query/result.json`.
@@ -100,7 +100,7 @@ pub struct Answer {
 
 /// Who writes the ephemeral or info answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum AnswerTo {
+pub(crate) enum AnswerTo {
     /// The core, atomically, to the result file.
     File,
     /// The host: the answer is kept for [`Service::answer`].
@@ -148,18 +148,9 @@ impl Service {
         Self::launch(registry, plan, settings, options, AnswerTo::File)
     }
 
-    /// Like [`Service::start`], except that an ephemeral or info answer is not written: it is
-    /// kept for [`Service::answer`], for a host that writes it with its own file functions.
-    pub fn start_keeping_answer(
-        registry: Arc<Registry>,
-        plan: Plan,
-        settings: Settings,
-        options: StartOptions,
-    ) -> Result<Service> {
-        Self::launch(registry, plan, settings, options, AnswerTo::Host)
-    }
-
-    fn launch(
+    /// [`Service::start`], with the ephemeral or info answer written by the core
+    /// ([`AnswerTo::File`]) or kept for [`Service::answer`] ([`AnswerTo::Host`]).
+    pub(crate) fn launch(
         registry: Arc<Registry>,
         plan: Plan,
         settings: Settings,
@@ -229,8 +220,8 @@ impl Service {
         self.outcome().finished.clone()
     }
 
-    /// Once finished: the ephemeral or info answer of a service started with
-    /// [`Service::start_keeping_answer`] (`None` in server mode, or when the core wrote it).
+    /// Once finished: the ephemeral or info answer of a service that keeps it (`None` in server
+    /// mode, or when the core wrote it).
     pub fn answer(&self) -> Option<Answer> {
         self.outcome().answer.clone()
     }
