@@ -112,11 +112,13 @@ test-images: deps agent
 test-ffi:
 	sdk-ffi/scripts/test.sh
 
-# Node/TypeScript SDK: node --test, the example bot, the conformance suite on the Node driver.
+# Node/TypeScript SDK: node --test, vitest in worker threads, the upstream-style bot's vitest and
+# jest suites (tests/upstream/node), the example bot, the conformance suite on the Node driver.
 test-node:
 	sdk-node/scripts/test.sh
 
-# Python SDK: pip install ./sdk-python in a venv, the wheel, pytest, the example bot, conformance.
+# Python SDK: pip install ./sdk-python in a venv, the wheel, pytest, the upstream-style bot's suite
+# (tests/upstream/python), the example bot, conformance.
 test-python:
 	sdk-python/scripts/test.sh
 

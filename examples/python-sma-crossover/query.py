@@ -30,7 +30,7 @@ def status(req: query.QueryRequest) -> Dict[str, Any]:
 
 @query.handler("/signals")
 def signals(req: query.QueryRequest) -> Dict[str, Any]:
-    text = req.get("limit", "10")
+    text = req.get_string("limit", "10")
     if not text.isdigit() or int(text) <= 0:
         raise ValueError(f'limit must be a positive integer, got "{text}"')
     history = load_signals()

@@ -32,7 +32,7 @@ class ErrorStatus : public SdkTest {};
 TEST_F(ErrorStatus, EachFailureCarriesTheCoresStatusAndMessage) {
     EXPECT_THROW(the0::state::get("a/b"), the0::InvalidKeyError);
     EXPECT_EQ(failure_of([] { the0::state::get("a/b"); }),
-              (Failure{"INVALID_KEY", R"(invalid state key "a/b": must not contain '/' or '\')"}));
+              (Failure{"INVALID_KEY", R"x(invalid state key "a/b": must not contain a path separator ('/' or '\'))x"}));
     set_env("BOT_CONFIG", "{}");
     EXPECT_EQ(failure_of([] { the0::parse(); }), (Failure{"MISSING_ENV", "environment variable BOT_ID is not set"}));
 }

@@ -67,9 +67,9 @@ TEST_F(State, EveryKeyRuleForEveryOperation) {
         {std::string(201, 'k'), "must be at most 200 bytes"},
         {"tab\there", "must not contain control characters"},
         {std::string("nul\0x", 5), "must not contain control characters"},
-        {"a/b", "must not contain '/' or '\\'"},
-        {"a\\b", "must not contain '/' or '\\'"},
-        {"a..b", "must not contain '..'"},
+        {"a/b", "must not contain a path separator ('/' or '\\')"},
+        {"a\\b", "must not contain a path separator ('/' or '\\')"},
+        {"a..b", "must not contain '..' (path traversal)"},
         {".hidden", "must not start with '.'"},
     };
     const std::vector<std::pair<std::string, std::function<void(const std::string&)>>> operations = {

@@ -87,10 +87,10 @@ namespace The0.Tests
         {
             Assert.Failure<ArgumentException>(() => State.Get<string>(""), "INVALID_KEY", "invalid state key \"\": must not be empty");
             Assert.Failure<ArgumentException>(() => State.Set("../escape", "evil"), "INVALID_KEY",
-                "invalid state key \"../escape\": must not contain '/' or '\\'");
+                "invalid state key \"../escape\": must not contain a path separator ('/' or '\\')");
             Assert.Failure<ArgumentException>(() => State.Set("..\\escape", "evil"), "INVALID_KEY",
-                "invalid state key \"..\\\\escape\": must not contain '/' or '\\'");
-            Assert.Failure<ArgumentException>(() => State.Set("..", "evil"), "INVALID_KEY", "invalid state key \"..\": must not contain '..'");
+                "invalid state key \"..\\\\escape\": must not contain a path separator ('/' or '\\')");
+            Assert.Failure<ArgumentException>(() => State.Set("..", "evil"), "INVALID_KEY", "invalid state key \"..\": must not contain '..' (path traversal)");
             Assert.Failure<ArgumentException>(() => State.Exists(".hidden"), "INVALID_KEY",
                 "invalid state key \".hidden\": must not start with '.'");
             var e = Assert.Throws<The0ArgumentException>(() => State.Delete(new string('k', 201)));

@@ -66,7 +66,7 @@ spec = describe "The0.State" $ do
         mapM_ (\key -> status (State.set key True) `shouldReturn` Just "INVALID_KEY") bad
         mapM_ (\key -> status (State.get key :: IO (Maybe Value)) `shouldReturn` Just "INVALID_KEY") bad
         Left e <- try (State.exists "a/b")
-        errorMessage e `shouldBe` "invalid state key \"a/b\": must not contain '/' or '\\'"
+        errorMessage e `shouldBe` "invalid state key \"a/b\": must not contain a path separator ('/' or '\\')"
         status (State.set (replicate 200 'k') True) `shouldReturn` Nothing
 
     it "refuses text C cannot carry (a NUL) instead of cutting it short" $ withState $ \_ ->

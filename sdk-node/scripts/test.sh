@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Node SDK's single test entry point, for a clean clone on a fresh machine (needs node/npm
 # and cargo): installs npm dependencies, builds the napi addon (cargo) and the TypeScript
-# package, runs the SDK's tests (node --test, then vitest in worker threads), the example bot's
-# tests, and the conformance suite against the Node driver. Honours CARGO_TARGET_DIR and
+# package, runs the SDK's tests (node --test, then vitest in worker threads), the upstream-style
+# bot's vitest and jest suites (tests/upstream/node), the example bot's tests, and the
+# conformance suite against the Node driver. Honours CARGO_TARGET_DIR and
 # THE0_CACHE (vitest is installed there, outside the clone).
 set -euo pipefail
 
@@ -57,6 +58,15 @@ if [ ! -x "$VITEST_DIR/node_modules/.bin/vitest" ] ||
   (cd "$VITEST_DIR" && npm install --no-save "vitest@$VITEST_VERSION")
 fi
 "$VITEST_DIR/node_modules/.bin/vitest" run --root "$SDK_DIR/vitest" --pool=threads --globals
+
+step "tests/upstream/node: a bot with a vitest and a jest suite written for upstream's SDK, unchanged"
+# As its author's project would: the SDK installed under upstream's package name (a file:
+# dependency), the runners upstream's package.json names (vitest ^1, whose default pool runs each
+# test file in a worker thread) and jest 29 (each test file in its own VM context), and tsc
+# checking the suite's TypeScript against the SDK's types.
+cd "$ROOT/tests/upstream/node"
+npm ci
+npm test
 
 step "examples/typescript-price-alerts: npm ci, build, node --test"
 cd "$EXAMPLE_DIR"

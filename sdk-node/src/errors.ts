@@ -49,9 +49,18 @@ export class ReadOnlyStateError extends The0Error {
   }
 }
 
+/**
+ * Whether `e` is an Error of any realm. The addon's errors belong to the realm that loaded it
+ * first: under jest, whose test files each run in their own VM context, that is not the test's
+ * realm, so `instanceof Error` alone would miss them.
+ */
+function isError(e: unknown): e is Error {
+  return e instanceof Error || Object.prototype.toString.call(e) === '[object Error]';
+}
+
 /** The SDK error for an error thrown by the addon; other values are returned unchanged. */
 export function fromNative(e: unknown): unknown {
-  if (e instanceof Error && !(e instanceof The0Error)) {
+  if (isError(e) && !(e instanceof The0Error)) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && KNOWN.has(code)) {
       return failure(code as StatusName, e.message);
@@ -77,7 +86,7 @@ export function call<T>(fn: () => T): T {
 
 /** The message of a thrown value: an Error's message, else its string form. */
 export function messageOf(e: unknown): string {
-  if (e instanceof Error) return e.message;
+  if (isError(e)) return e.message;
   try {
     return String(e);
   } catch {

@@ -6,7 +6,7 @@
  * @internal
  */
 
-import { call } from './errors';
+import { call, messageOf } from './errors';
 import { native, type NativePayload } from './native';
 
 /** `JSON.stringify(value)`, with `undefined` (and functions, symbols) stored as `null`. */
@@ -15,7 +15,7 @@ export function toJson(value: unknown, payload: NativePayload): string {
   try {
     text = JSON.stringify(value);
   } catch (e) {
-    return call(() => native.unserializable(payload, e instanceof Error ? e.message : String(e)));
+    return call(() => native.unserializable(payload, messageOf(e)));
   }
   return text === undefined ? 'null' : text;
 }

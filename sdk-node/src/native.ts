@@ -9,6 +9,8 @@
 
 import * as path from 'node:path';
 
+import { messageOf } from './errors';
+
 /** The environment the core reads: this thread's `process.env`. */
 export type ProcessEnv = NodeJS.ProcessEnv;
 
@@ -106,7 +108,7 @@ function load(): Native {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(file) as Native;
   } catch (e) {
-    const reason = e instanceof Error ? e.message : String(e);
+    const reason = messageOf(e);
     throw new Error(
       `@the0/sdk: cannot load the native addon ${file} (${reason}). ` +
         'Build it with `npm run build:native` in the sdk-node folder (needs cargo).',

@@ -30,8 +30,11 @@ import { native, type NativeIncoming } from './native';
 
 export { ReadOnlyStateError, The0Error } from './errors';
 
-/** The request a handler receives. */
-export interface QueryRequest<P = Record<string, unknown>> {
+/**
+ * The request a handler receives: upstream's shape (`path`, `params`, `get`), so a plain object
+ * literal of that shape is one too (in tests). Requests from the core also have `getString`.
+ */
+export interface QueryRequest<P = Record<string, any>> {
   /** The requested path, such as `"/portfolio"`. */
   readonly path: string;
   /**
@@ -40,14 +43,20 @@ export interface QueryRequest<P = Record<string, unknown>> {
    */
   readonly params: P;
   /**
+   * A parameter with its JSON type (`5` for `{"limit": 5}`), or `defaultValue` when absent — as
+   * upstream. Typed `any`, as upstream's was `string` while `QUERY_PARAMS` and JSON bodies carry
+   * any JSON value.
+   */
+  get(key: string, defaultValue?: any): any;
+  /**
    * A parameter in string form — a string parameter as it is, any other value as its JSON text
    * (`"5"`, `"true"`, `"[1,2]"`) — or `defaultValue` when absent. Identical in every the0 SDK.
    */
-  get(key: string, defaultValue?: string): string | undefined;
+  getString?(key: string, defaultValue?: string): string | undefined;
 }
 
 /** A query handler: returns (or resolves to) any JSON-serializable value. */
-export type QueryHandler<P = Record<string, unknown>> = (req: QueryRequest<P>) => unknown;
+export type QueryHandler<P = Record<string, any>> = (req: QueryRequest<P>) => unknown;
 
 /** How long one wait for requests lasts before it is renewed (it ends early on shutdown). */
 const POLL_MS = 1000;
@@ -89,7 +98,12 @@ class Request implements QueryRequest {
     return params;
   }
 
-  get(key: string, defaultValue?: string): string | undefined {
+  get(key: string, defaultValue?: any): any {
+    const params = this.params;
+    return Object.prototype.hasOwnProperty.call(params, key) ? params[key] : defaultValue;
+  }
+
+  getString(key: string, defaultValue?: string): string | undefined {
     const strings = this.#stringView();
     return Object.prototype.hasOwnProperty.call(strings, key) ? strings[key] : defaultValue;
   }
@@ -119,7 +133,7 @@ class Request implements QueryRequest {
  *
  * @throws The0Error `INVALID_ARGUMENT` for an empty path or one with control characters.
  */
-export function handler<P = Record<string, unknown>>(path: string, fn: QueryHandler<P>): void {
+export function handler<P = Record<string, any>>(path: string, fn: QueryHandler<P>): void {
   if (typeof fn !== 'function') {
     throw new TypeError(`query handler for ${JSON.stringify(path)} must be a function`);
   }
@@ -128,11 +142,18 @@ export function handler<P = Record<string, unknown>>(path: string, fn: QueryHand
 }
 
 /**
- * Parameters of the current query in string form: those of the request being handled (also
- * after an `await` inside the handler), else those of `QUERY_PARAMS` in ephemeral mode, else
- * none.
+ * Parameters of the current query with their JSON types, as upstream: those of the request being
+ * handled (also after an `await` inside the handler), else those of `QUERY_PARAMS` in ephemeral
+ * mode, else none. A copy.
  */
-export function getParams(): Record<string, string> {
+export function getParams(): Record<string, any> {
+  const request = current.getStore();
+  if (request !== undefined) return { ...request.params };
+  return JSON.parse(call(() => native.queryParams(process.env)).paramsJson) as Record<string, any>;
+}
+
+/** `getParams()` in string form (as `req.getString` gives them). */
+export function getParamStrings(): Record<string, string> {
   const request = current.getStore();
   if (request !== undefined) return request.strings();
   return JSON.parse(call(() => native.queryParams(process.env)).stringsJson) as Record<string, string>;

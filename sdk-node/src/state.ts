@@ -17,7 +17,7 @@
  * ```
  */
 
-import { call } from './errors';
+import { call, messageOf } from './errors';
 import { native } from './native';
 
 export { ReadOnlyStateError, The0Error } from './errors';
@@ -43,7 +43,7 @@ export function set<T = unknown>(key: string, value: T): void {
     json = JSON.stringify(value);
   } catch (e) {
     // The core decides what to report, in its order: read-only, key, then this value.
-    call(() => native.stateSetUnserializable(process.env, key, e instanceof Error ? e.message : String(e)));
+    call(() => native.stateSetUnserializable(process.env, key, messageOf(e)));
   }
   call(() => native.stateSet(process.env, key, json ?? 'null'));
 }

@@ -16,7 +16,7 @@ test('the upstream export names are all there', () => {
   for (const name of ['get', 'set', 'remove', 'delete', 'list', 'clear', 'exists']) {
     assert.equal(typeof (state as Record<string, unknown>)[name], 'function', `state.${name}`);
   }
-  for (const name of ['handler', 'run', 'getParams', 'getConfig', 'isQueryMode']) {
+  for (const name of ['handler', 'run', 'getParams', 'getParamStrings', 'getConfig', 'isQueryMode']) {
     assert.equal(typeof (query as Record<string, unknown>)[name], 'function', `query.${name}`);
   }
   assert.equal(state.ReadOnlyStateError, ReadOnlyStateError);

@@ -85,7 +85,9 @@ describe('ephemeral mode (child processes)', () => {
         path: '/echo',
         params: { limit: 5, symbol: 'ETH', live: true, tags: ['a', 1] },
         strings: { limit: '5', symbol: 'ETH', live: 'true', tags: '["a",1]' },
+        typed: { limit: 5, symbol: 'ETH', live: true, tags: ['a', 1] },
         missing: 'fallback',
+        missingString: 'fallback',
         undefinedMissing: true,
       },
     });
@@ -95,9 +97,10 @@ describe('ephemeral mode (child processes)', () => {
   test('an async handler sees its params through getParams before and after await', async () => {
     const { out, result } = await ephemeral({ QUERY_PATH: '/async', QUERY_PARAMS: '{"i": 7, "ms": 20}' });
     assert.equal(out.code, 0, out.stderr);
+    const strings = { i: '7', ms: '20' };
     assert.deepEqual(result, {
       status: 'ok',
-      data: { i: 7, before: { i: '7', ms: '20' }, after: { i: '7', ms: '20' } },
+      data: { i: 7, before: { i: 7, ms: 20 }, after: { i: 7, ms: 20 }, beforeStrings: strings, afterStrings: strings },
     });
   });
 
@@ -211,7 +214,9 @@ describe('server mode over HTTP', () => {
         path: '/echo',
         params: { symbol: 'BTC/USD', limit: 5, px: 1.5, none: null },
         strings: { symbol: 'BTC/USD', limit: '5', px: '1.5', none: 'null' },
+        typed: { symbol: 'BTC/USD', limit: 5, px: 1.5, none: null },
         missing: 'fallback',
+        missingString: 'fallback',
         undefinedMissing: true,
       },
     });
@@ -229,10 +234,11 @@ describe('server mode over HTTP', () => {
     answers.forEach((r, i) => {
       const ms = (i * 7) % 40;
       const strings = { i: String(i), ms: String(ms) };
+      const params = i % 2 === 0 ? strings : { i, ms };
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.deepEqual(r.body, {
         status: 'ok',
-        data: { i: i % 2 === 0 ? String(i) : i, before: strings, after: strings },
+        data: { i: params.i, before: params, after: params, beforeStrings: strings, afterStrings: strings },
       });
     });
   });
@@ -371,13 +377,15 @@ describe('server lifecycle (child processes)', () => {
 });
 
 describe('query API in this process', () => {
-  test('getParams outside a handler: QUERY_PARAMS in string form in ephemeral mode, else none', () => {
+  test('getParams outside a handler: QUERY_PARAMS (typed; getParamStrings in string form) in ephemeral mode, else none', () => {
     delete process.env.QUERY_PATH;
     process.env.QUERY_PARAMS = '{"a": 1, "b": "x"}';
     assert.deepEqual(query.getParams(), {});
+    assert.deepEqual(query.getParamStrings(), {});
     process.env.QUERY_PATH = '/x';
     try {
-      assert.deepEqual(query.getParams(), { a: '1', b: 'x' });
+      assert.deepEqual(query.getParams(), { a: 1, b: 'x' });
+      assert.deepEqual(query.getParamStrings(), { a: '1', b: 'x' });
       assert.equal(query.isQueryMode(), true);
     } finally {
       delete process.env.QUERY_PATH;

@@ -105,9 +105,9 @@ describe('state', () => {
       ['', 'invalid state key "": must not be empty'],
       [long, `invalid state key "${long}": must be at most 200 bytes`],
       ['a\u0001b', 'invalid state key "a\\u0001b": must not contain control characters'],
-      ['a/b', `invalid state key "a/b": must not contain '/' or '\\'`],
-      ['a\\b', `invalid state key "a\\\\b": must not contain '/' or '\\'`],
-      ['a..b', `invalid state key "a..b": must not contain '..'`],
+      ['a/b', `invalid state key "a/b": must not contain a path separator ('/' or '\\')`],
+      ['a\\b', `invalid state key "a\\\\b": must not contain a path separator ('/' or '\\')`],
+      ['a..b', `invalid state key "a..b": must not contain '..' (path traversal)`],
       ['.hidden', `invalid state key ".hidden": must not start with '.'`],
     ];
     for (const [key, message] of cases) {
@@ -148,7 +148,7 @@ describe('state', () => {
     assert.equal(state.exists('big'), false);
     assert.equal(state.exists('loop'), false);
     // The key rule is reported first, as for any set.
-    expectError(() => state.set('a/b', 10n), 'INVALID_KEY', 'invalid state key "a/b": must not contain \'/\' or \'\\\'');
+    expectError(() => state.set('a/b', 10n), 'INVALID_KEY', `invalid state key "a/b": must not contain a path separator ('/' or '\\')`);
   });
 
   test('a corrupt file is an error naming the key and the file', () => {

@@ -3,7 +3,8 @@
 #   1. a private venv with maturin, pytest and mypy; `pip install ./sdk-python` (builds the extension)
 #   2. a wheel with `maturin build`, checked for the files a user needs
 #   3. mypy's stubtest (the0/_native.pyi against the extension); pytest: the SDK
-#      (sdk-python/tests) and the example bot (examples/python-sma-crossover)
+#      (sdk-python/tests), the upstream-style bot and suite (tests/upstream/python) and the
+#      example bot (examples/python-sma-crossover)
 #   4. the shared conformance suite against the Python driver
 # Needs python3 (>= 3.11, with venv), cargo, and access to PyPI.
 set -euo pipefail
@@ -38,6 +39,9 @@ echo "== mypy stubtest: the0/_native.pyi matches the extension"
 
 echo "== pytest: sdk-python"
 (cd "$ROOT/sdk-python" && "$PY" -m pytest -q -p no:cacheprovider tests)
+
+echo "== pytest: tests/upstream/python (a bot and its suite written for upstream's SDK, unchanged)"
+(cd "$ROOT/tests/upstream/python" && "$PY" -m pytest -q -p no:cacheprovider tests)
 
 echo "== pytest: examples/python-sma-crossover"
 (cd "$ROOT/examples/python-sma-crossover" && "$PY" -m pytest -q -p no:cacheprovider tests)

@@ -72,7 +72,8 @@ def test_parse_config_and_params_follow_os_environ(monkeypatch: pytest.MonkeyPat
     assert query.get_config() == {"symbol": "ETH"}
     monkeypatch.setenv("QUERY_PATH", "/p")
     monkeypatch.setenv("QUERY_PARAMS", '{"n": 5, "s": "x"}')
-    assert query.get_params() == {"n": "5", "s": "x"}
+    assert query.get_params() == {"n": 5, "s": "x"}
+    assert query.get_param_strings() == {"n": "5", "s": "x"}
 
 
 def test_metric_and_log_lines_go_through_the_current_sys_streams_in_order(capsys: pytest.CaptureFixture[str]) -> None:

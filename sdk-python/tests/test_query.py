@@ -3,7 +3,9 @@ over real sockets (127.0.0.1 and Unix sockets only)."""
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +25,8 @@ from the0 import query, state
 @query.handler("/echo")
 def echo(req):
     return {"path": req.path, "params": req.params,
-            "strings": {k: req.get(k) for k in req.params}, "missing": req.get("nope", "dflt")}
+            "strings": {k: req.get_string(k) for k in req.params}, "missing": req.get("nope", "dflt"),
+            "missing_string": req.get_string("nope", "dflt")}
 
 @query.handler("fail")                      # registered as /fail
 def fail(req):
@@ -50,6 +53,10 @@ async def async_fail(req):
 @query.handler("/params")
 def params(req):
     return query.get_params()
+
+@query.handler("/param-strings")
+def param_strings(req):
+    return query.get_param_strings()
 
 @query.handler("/config")
 def config(req):
@@ -93,6 +100,7 @@ AVAILABLE = [
     "/health",
     "/info",
     "/mode",
+    "/param-strings",
     "/params",
     "/slow",
     "/state",
@@ -118,13 +126,16 @@ def seeded(state_dir: Path) -> Path:
 # In-process API
 
 
-def test_request_get_returns_strings_and_params_keep_types() -> None:
+def test_request_get_keeps_types_and_get_string_gives_the_string_form() -> None:
     req = query.QueryRequest("/p", {"s": "BTC", "n": 5, "f": 1.5, "b": True, "l": ["a", 1], "z": None})
     assert req.path == "/p"
     assert req.params["n"] == 5 and req.params["l"] == ["a", 1]
-    assert [req.get(k) for k in ["s", "n", "f", "b", "l", "z"]] == ["BTC", "5", "1.5", "true", '["a",1]', "null"]
+    keys = ["s", "n", "f", "b", "l", "z"]
+    assert [req.get(k) for k in keys] == ["BTC", 5, 1.5, True, ["a", 1], None]
+    assert [req.get_string(k) for k in keys] == ["BTC", "5", "1.5", "true", '["a",1]', "null"]
     assert req.get("missing") is None
     assert req.get("missing", 10) == 10
+    assert req.get_string("missing", 10) == 10
     assert repr(req).startswith("QueryRequest(path='/p', params=")
     assert query.QueryRequest("/q").params == {}
 
@@ -151,7 +162,8 @@ def test_config_and_params_outside_a_handler(monkeypatch: pytest.MonkeyPatch) ->
     assert query.get_params() == {}
     monkeypatch.setenv("QUERY_PATH", "/x")
     monkeypatch.setenv("QUERY_PARAMS", '{"a": 1, "b": "x"}')
-    assert query.get_params() == {"a": "1", "b": "x"}
+    assert query.get_params() == {"a": 1, "b": "x"}
+    assert query.get_param_strings() == {"a": "1", "b": "x"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -184,6 +196,7 @@ def run_once(program: Path, tmp_path: Path, **env: str) -> Tuple[int, Any, str, 
                     "params": {"limit": 5, "symbol": "ETH", "tags": ["a", 1]},
                     "strings": {"limit": "5", "symbol": "ETH", "tags": '["a",1]'},
                     "missing": "dflt",
+                    "missing_string": "dflt",
                 },
             },
         ),
@@ -196,9 +209,10 @@ def run_once(program: Path, tmp_path: Path, **env: str) -> Tuple[int, Any, str, 
             1,
             {"status": "error", "error": "handler result cannot be serialized: Object of type object is not JSON serializable"},
         ),
-        ("/async", '{"n": 2}', 0, {"status": "ok", "data": {"async": True, "n": "2", "params": {"n": "2"}}}),
+        ("/async", '{"n": 2}', 0, {"status": "ok", "data": {"async": True, "n": 2, "params": {"n": 2}}}),
         ("/async-fail", None, 1, {"status": "error", "error": "async failure"}),
-        ("/params", '{"a": 1, "b": "x"}', 0, {"status": "ok", "data": {"a": "1", "b": "x"}}),
+        ("/params", '{"a": 1, "b": "x"}', 0, {"status": "ok", "data": {"a": 1, "b": "x"}}),
+        ("/param-strings", '{"a": 1, "b": "x"}', 0, {"status": "ok", "data": {"a": "1", "b": "x"}}),
         ("/mode", None, 0, {"status": "ok", "data": {"query_mode": True}}),
         ("/state", None, 0, {"status": "ok", "data": {"value": {"seeded": 1}, "keys": ["k"]}}),
         (
@@ -264,6 +278,51 @@ def test_info_mode_is_read_only(program: Path, tmp_path: Path) -> None:
     assert result["data"]["written"] is False
     assert result["data"]["status"] == "READ_ONLY"
     assert not (tmp_path / "state" / "k.json").exists()
+
+
+def test_an_answer_that_cannot_be_written_is_reported_and_exits_1(program: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    target = blocker / "result.json"
+    env = clean_env(QUERY_PATH="/health", STATE_DIR=str(tmp_path / "state"), THE0_QUERY_RESULT_FILE=str(target))
+    done = run_python(program, env)
+    assert done.returncode == 1
+    (line,) = [json.loads(l) for l in done.stderr.splitlines() if l.startswith("{")]
+    reason = os.strerror(errno.ENOTDIR)
+    assert (line["level"], line["message"]) == (
+        "error",
+        f"cannot write query result {target}: {reason} (os error {errno.ENOTDIR})",
+    ), "the same line as every SDK's"
+
+
+def test_the_handler_table_is_what_the_core_serves(tmp_path: Path) -> None:
+    program = script(tmp_path, """
+        import os
+        from the0 import query
+
+        @query.handler("/stale")
+        def stale(req):
+            return "stale"
+
+        query._handlers.clear()
+        query._handlers["fresh"] = lambda req: {"fresh": req.get("n")}   # no leading slash, not decorated
+        query._config = {"assigned": True}
+        query._handlers["/config"] = lambda req: query.get_config()
+        query.run()
+    """)
+    result = tmp_path / "result.json"
+    env = clean_env(THE0_QUERY_RESULT_FILE=str(result), BOT_CONFIG='{"from": "env"}')
+
+    def ask(path: str) -> Any:
+        done = run_python(program, {**env, "QUERY_PATH": path, "QUERY_PARAMS": '{"n": 5}'})
+        return done.returncode, json.loads(result.read_text())
+
+    assert ask("/fresh") == (0, {"status": "ok", "data": {"fresh": 5}})
+    assert ask("/stale") == (
+        1,
+        {"status": "error", "error": "No handler for path: /stale", "available": ["/config", "/fresh", "/health", "/info"]},
+    )
+    assert ask("/config") == (0, {"status": "ok", "data": {"from": "env"}}), "run() loads BOT_CONFIG, as upstream"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,9 +16,9 @@ BAD_KEYS = {
     "": 'invalid state key "": must not be empty',
     "k" * 201: f'invalid state key "{"k" * 201}": must be at most 200 bytes',
     "a\nb": 'invalid state key "a\\nb": must not contain control characters',
-    "a/b": "invalid state key \"a/b\": must not contain '/' or '\\'",
-    "a\\b": "invalid state key \"a\\\\b\": must not contain '/' or '\\'",
-    "..": "invalid state key \"..\": must not contain '..'",
+    "a/b": "invalid state key \"a/b\": must not contain a path separator ('/' or '\\')",
+    "a\\b": "invalid state key \"a\\\\b\": must not contain a path separator ('/' or '\\')",
+    "..": "invalid state key \"..\": must not contain '..' (path traversal)",
     ".hidden": "invalid state key \".hidden\": must not start with '.'",
 }
 

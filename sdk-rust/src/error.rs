@@ -121,9 +121,9 @@ pub enum KeyRule {
     TooLong,
     /// The key contains NUL or another control character.
     ControlCharacter,
-    /// The key contains `/` or `\`.
+    /// The key contains `/` or `\`. The message says "path separator": what a user searches for.
     PathSeparator,
-    /// The key contains `..`.
+    /// The key contains `..`. The message says "path traversal": what a user searches for.
     DotDot,
     /// The key starts with `.` (hidden names are reserved for the core's temporary files).
     LeadingDot,
@@ -135,8 +135,8 @@ impl fmt::Display for KeyRule {
             KeyRule::Empty => "must not be empty",
             KeyRule::TooLong => "must be at most 200 bytes",
             KeyRule::ControlCharacter => "must not contain control characters",
-            KeyRule::PathSeparator => "must not contain '/' or '\\'",
-            KeyRule::DotDot => "must not contain '..'",
+            KeyRule::PathSeparator => "must not contain a path separator ('/' or '\\')",
+            KeyRule::DotDot => "must not contain '..' (path traversal)",
             KeyRule::LeadingDot => "must not start with '.'",
         })
     }
@@ -144,8 +144,8 @@ impl fmt::Display for KeyRule {
 
 /// Every failure the core can report. [`Error::status`] gives its stable [`Status`].
 ///
-/// The upstream Rust SDK had `StateError` and `ParseError`; both are aliases of this type
-/// ([`crate::state::StateError`], [`crate::ParseError`]).
+/// The upstream-shaped functions report upstream's [`crate::state::StateError`] and
+/// [`crate::ParseError`] instead, converted from this type with its message.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -269,7 +269,7 @@ mod tests {
         };
         assert_eq!(
             e.to_string(),
-            r#"invalid state key "a/b": must not contain '/' or '\'"#
+            r#"invalid state key "a/b": must not contain a path separator ('/' or '\')"#
         );
         assert_eq!(e.status(), Status::InvalidKey);
         let e = Error::MissingEnv { name: "BOT_ID" };

@@ -19,13 +19,99 @@ use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
 use crate::time::now_rfc3339;
 
-/// The upstream name of the configuration error; the same type as [`crate::Error`].
-pub type ParseError = Error;
+/// Why [`parse`] failed (upstream's type and variants). `Display` is the core's message.
+///
+/// Each variant maps to one error of the core ([`Error::MissingEnv`] naming `BOT_ID` or
+/// `BOT_CONFIG`, [`Error::InvalidJson`] / [`Error::Json`] naming `BOT_CONFIG`) and back, and so to
+/// the same status as in every SDK ([`ParseError::status`]).
+#[derive(Debug)]
+pub enum ParseError {
+    /// `BOT_ID` is not set (or empty).
+    MissingBotId,
+    /// `BOT_CONFIG` is not set.
+    MissingBotConfig,
+    /// `BOT_CONFIG` is not JSON, or (for [`parse_as_map`]) not a JSON object.
+    InvalidJson(serde_json::Error),
+}
+
+impl ParseError {
+    /// The core's status: `MISSING_ENV` or `INVALID_JSON`.
+    pub fn status(&self) -> crate::Status {
+        match self {
+            ParseError::MissingBotId | ParseError::MissingBotConfig => crate::Status::MissingEnv,
+            ParseError::InvalidJson(_) => crate::Status::InvalidJson,
+        }
+    }
+}
+
+/// The core's error for a `BOT_CONFIG` that is not JSON, or (a data error: valid JSON of the wrong
+/// shape) not the JSON object [`parse_as_map`] needs.
+fn config_error(source: serde_json::Error, data: bool) -> Error {
+    if data {
+        Error::Json {
+            what: format!("{} must be a JSON object", env::BOT_CONFIG),
+            source,
+        }
+    } else {
+        Error::invalid_json(env::BOT_CONFIG, source)
+    }
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The core's message for the same error.
+        match self {
+            ParseError::MissingBotId => Error::MissingEnv { name: env::BOT_ID }.fmt(f),
+            ParseError::MissingBotConfig => Error::MissingEnv {
+                name: env::BOT_CONFIG,
+            }
+            .fmt(f),
+            ParseError::InvalidJson(e) => config_error(serde::de::Error::custom(e), e.is_data()).fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ParseError::InvalidJson(e) => Some(e),
+            ParseError::MissingBotId | ParseError::MissingBotConfig => None,
+        }
+    }
+}
+
+impl From<ParseError> for Error {
+    fn from(e: ParseError) -> Self {
+        match e {
+            ParseError::MissingBotId => Error::MissingEnv { name: env::BOT_ID },
+            ParseError::MissingBotConfig => Error::MissingEnv {
+                name: env::BOT_CONFIG,
+            },
+            ParseError::InvalidJson(source) => {
+                let data = source.is_data();
+                config_error(source, data)
+            }
+        }
+    }
+}
+
+impl From<Error> for ParseError {
+    /// The errors [`parse_from`] reports; any other error (none with the process environment)
+    /// is kept as an invalid configuration with its message.
+    fn from(e: Error) -> Self {
+        match e {
+            Error::MissingEnv { name } if name == env::BOT_ID => ParseError::MissingBotId,
+            Error::MissingEnv { .. } => ParseError::MissingBotConfig,
+            Error::InvalidJson { source, .. } | Error::Json { source, .. } => ParseError::InvalidJson(source),
+            other => ParseError::InvalidJson(serde::de::Error::custom(other)),
+        }
+    }
+}
 
 /// Reads the bot id (`BOT_ID`) and configuration (`BOT_CONFIG`, a JSON object) from the process
 /// environment (see [`parse_from`]).
-pub fn parse() -> Result<(String, Value)> {
-    parse_from(&Env::Native)
+pub fn parse() -> Result<(String, Value), ParseError> {
+    Ok(parse_from(&Env::Native)?)
 }
 
 /// Reads the bot id (`BOT_ID`) and configuration (`BOT_CONFIG`, a JSON object) from `env`.
@@ -83,13 +169,10 @@ pub fn parse_config(text: &str) -> Result<Value> {
 }
 
 /// Like [`parse`], with the configuration as a map; a configuration that is not a JSON object is
-/// [`Error::Json`].
-pub fn parse_as_map() -> Result<(String, HashMap<String, Value>)> {
+/// [`ParseError::InvalidJson`].
+pub fn parse_as_map() -> Result<(String, HashMap<String, Value>), ParseError> {
     let (id, config) = parse()?;
-    let map = serde_json::from_value(config).map_err(|source| Error::Json {
-        what: format!("{} must be a JSON object", env::BOT_CONFIG),
-        source,
-    })?;
+    let map = serde_json::from_value(config).map_err(ParseError::InvalidJson)?;
     Ok((id, map))
 }
 
@@ -347,6 +430,32 @@ mod tests {
                 .to_string()
                 .contains("\"loud\"")
         );
+    }
+
+    #[test]
+    fn parse_errors_have_the_cores_message_and_status_both_ways() {
+        let bad = crate::json::parse(env::BOT_CONFIG, "{oops").unwrap_err();
+        let not_object = serde_json::from_value::<HashMap<String, Value>>(Value::from(1)).unwrap_err();
+        let cases = [
+            Error::MissingEnv { name: env::BOT_ID },
+            Error::MissingEnv {
+                name: env::BOT_CONFIG,
+            },
+            bad,
+            config_error(not_object, true),
+        ];
+        for core in cases {
+            let (message, status) = (core.to_string(), core.status());
+            let upstream = ParseError::from(core);
+            assert_eq!(upstream.to_string(), message);
+            assert_eq!(upstream.status(), status);
+            let back = Error::from(upstream);
+            assert_eq!((back.to_string(), back.status()), (message, status));
+        }
+        assert!(matches!(
+            ParseError::from(Error::MissingEnv { name: env::BOT_ID }),
+            ParseError::MissingBotId
+        ));
     }
 
     #[test]

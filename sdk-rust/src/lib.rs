@@ -16,7 +16,7 @@
 //! state::set("runs", &(runs + 1))?;
 //! input::log_info(&format!("bot {bot_id} run {}", runs + 1), Some(&config));
 //! input::success("done");
-//! # Ok::<(), the0_sdk::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! The Python, Node and C++ SDKs call this crate directly (pyo3, napi-rs, cxx); C#, Scala and

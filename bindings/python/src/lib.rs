@@ -310,15 +310,26 @@ fn query_register(py: Python<'_>, path: &str) -> PyResult<String> {
     Host::process().register(path).or_raise(py)
 }
 
+/// Makes `paths` (the keys of `query._handlers`) the registered paths; returns them as stored.
+#[pyfunction]
+fn query_set_paths(py: Python<'_>, paths: Vec<String>) -> PyResult<Vec<String>> {
+    Host::process().set_paths(&paths).or_raise(py)
+}
+
 /// Starts the query service in the mode Python's environment selects. Returns
 /// `(mode, workers, lines)`: the mode name (`"ephemeral"`, `"server"`, `"info"`), the number of
 /// handler threads to run, and the lines to print on stderr; on failure `(None, 0, [line])`, the
 /// line saying why (print it, exit 1). Signals are left to Python.
+///
+/// With `keep_answer`, an ephemeral or info answer is not written by the core: `query_finish`
+/// hands it back for Python to write.
 #[pyfunction]
+#[pyo3(signature = (environ, default_workers, keep_answer=false))]
 fn query_start<'py>(
     py: Python<'py>,
     environ: &Bound<'py, PyAny>,
     default_workers: usize,
+    keep_answer: bool,
 ) -> PyResult<(Option<&'static str>, usize, Vec<String>)> {
     check_pid(py)?;
     let env = snapshot(environ, Scope::Query)?;
@@ -326,7 +337,15 @@ fn query_start<'py>(
         default_workers,
         ..StartOptions::default()
     };
-    match py.detach(|| Host::process().start(&env, options)) {
+    let host = Host::process();
+    let started = py.detach(|| {
+        if keep_answer {
+            host.start_keeping_answer(&env, options)
+        } else {
+            host.start(&env, options)
+        }
+    });
+    match started {
         Ok(started) => {
             SERVICE_PID.store(std::process::id(), Ordering::Release);
             Ok((Some(started.mode.name()), started.workers, started.stderr))
@@ -410,15 +429,32 @@ fn query_stop(py: Python<'_>) -> PyResult<()> {
     Host::process().stop().or_raise(py)
 }
 
-/// Waits (GIL released) until the service has finished. Returns `(exit_code, abandoned, lines)`:
-/// the code to exit with, whether a handler was given up on (exit now, without waiting for it),
-/// and the lines to print on stderr.
+/// The answer Python writes itself: `(file, envelope JSON text)`.
+type Answer = (String, String);
+
+/// Waits (GIL released) until the service has finished. Returns `(exit_code, abandoned, lines,
+/// answer)`: the code to exit with, whether a handler was given up on (exit now, without waiting
+/// for it), the lines to print on stderr, and the answer to write when the service was started
+/// with `keep_answer` (else `None`).
 #[pyfunction]
-fn query_finish(py: Python<'_>) -> PyResult<(i32, bool, Vec<String>)> {
+fn query_finish(py: Python<'_>) -> PyResult<(i32, bool, Vec<String>, Option<Answer>)> {
     check_pid(py)?;
-    let finished = py.detach(|| Host::process().finish()).or_raise(py)?;
+    let (finished, answer) = py.detach(|| Host::process().finish_with_answer()).or_raise(py)?;
     SERVICE_PID.store(0, Ordering::Release);
-    Ok((finished.exit_code, finished.abandoned, finished.stderr))
+    let answer = answer.map(|a| (a.file.to_string_lossy().into_owned(), a.body));
+    Ok((finished.exit_code, finished.abandoned, finished.stderr, answer))
+}
+
+/// The error line for an answer Python could not write to `file`: `errno` (the `OSError`'s, so
+/// that the reason reads as in every SDK) or else `reason`.
+#[pyfunction]
+#[pyo3(signature = (file, errno=None, reason=""))]
+fn result_write_error(file: &str, errno: Option<i32>, reason: &str) -> String {
+    let reason = errno.map_or_else(
+        || reason.to_owned(),
+        |code| std::io::Error::from_raw_os_error(code).to_string(),
+    );
+    host::result_write_error(std::path::Path::new(file), &reason)
 }
 
 /// Whether this process answers queries (state is then read-only).
@@ -477,6 +513,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(log_line, m)?)?;
     m.add_function(wrap_pyfunction!(unserializable, m)?)?;
     m.add_function(wrap_pyfunction!(query_register, m)?)?;
+    m.add_function(wrap_pyfunction!(query_set_paths, m)?)?;
     m.add_function(wrap_pyfunction!(query_start, m)?)?;
     m.add_function(wrap_pyfunction!(query_next, m)?)?;
     m.add_function(wrap_pyfunction!(query_respond, m)?)?;
@@ -484,6 +521,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(query_respond_unserializable, m)?)?;
     m.add_function(wrap_pyfunction!(query_stop, m)?)?;
     m.add_function(wrap_pyfunction!(query_finish, m)?)?;
+    m.add_function(wrap_pyfunction!(result_write_error, m)?)?;
     m.add_function(wrap_pyfunction!(is_query_mode, m)?)?;
     m.add_function(wrap_pyfunction!(get_config, m)?)?;
     m.add_function(wrap_pyfunction!(query_params, m)?)?;

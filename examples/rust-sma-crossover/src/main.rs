@@ -45,9 +45,9 @@ fn run(bot_id: &str, config: &Config) -> the0_sdk::Result<Strategy> {
             signals.push(signal);
             let excess = signals.len().saturating_sub(MAX_SIGNALS);
             signals.drain(..excess);
-            state::set(SIGNALS_KEY, &signals)?;
+            state::try_set(SIGNALS_KEY, &signals)?;
         }
-        state::set(STRATEGY_KEY, &strategy)?;
+        state::try_set(STRATEGY_KEY, &strategy)?;
         ticks_this_run += 1;
         if config.tick_interval_ms > 0 {
             thread::sleep(Duration::from_millis(config.tick_interval_ms));

@@ -55,15 +55,15 @@ fn run_bot() {
 }
 
 fn serve_queries() {
-    query::handler("/status", |_req| -> HandlerResult {
+    query::try_handler("/status", |_req| -> HandlerResult {
         Ok(json!({
             "runs": state::get_or::<u64>("runs", 0),
             "config": state::get_or::<Value>("config", Value::Null),
             "bot_config": query::get_config(),
         }))
     });
-    query::handler("/echo", |req| -> HandlerResult { Ok(json!(req.params)) });
-    query::handler("/sleep", |req| -> HandlerResult {
+    query::try_handler("/echo", |req| -> HandlerResult { Ok(json!(req.params)) });
+    query::try_handler("/sleep", |req| -> HandlerResult {
         let ms: u64 = req.get("ms").and_then(|ms| ms.parse().ok()).unwrap_or(0);
         thread::sleep(Duration::from_millis(ms));
         Ok(json!({"slept_ms": ms}))

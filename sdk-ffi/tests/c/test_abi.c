@@ -187,7 +187,7 @@ static void test_state_rules(void) {
         CHECK_STATUS(THE0_STATUS_INVALID_KEY, the0_state_delete(NULL, bad_keys[i], &flag));
     }
     the0_state_set(NULL, "a/b", "1");
-    CHECK_ERROR("invalid state key \"a/b\": must not contain '/' or '\\'");
+    CHECK_ERROR("invalid state key \"a/b\": must not contain a path separator ('/' or '\\')");
     the0_state_get(NULL, "", &(char *){NULL});
     CHECK_ERROR("invalid state key \"\": must not be empty");
 
@@ -597,10 +597,10 @@ static void test_env_snapshots(void) {
 
 static void *state_worker(void *arg) {
     int n = (int)(intptr_t)arg;
-    char key[32], value[64], bad_key[32], expected[96];
+    char key[32], value[64], bad_key[32], expected[128];
     snprintf(key, sizeof key, "thread-%d", n);
     snprintf(bad_key, sizeof bad_key, "bad/%d", n);
-    snprintf(expected, sizeof expected, "invalid state key \"%s\": must not contain '/' or '\\'",
+    snprintf(expected, sizeof expected, "invalid state key \"%s\": must not contain a path separator ('/' or '\\')",
              bad_key);
     for (int round = 0; round < ROUNDS; round++) {
         snprintf(value, sizeof value, "{\"thread\":%d,\"round\":%d}", n, round);

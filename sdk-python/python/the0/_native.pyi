@@ -24,6 +24,7 @@ __all__ = [
     "log_line",
     "unserializable",
     "query_register",
+    "query_set_paths",
     "query_start",
     "query_next",
     "query_respond",
@@ -31,6 +32,7 @@ __all__ = [
     "query_respond_unserializable",
     "query_stop",
     "query_finish",
+    "result_write_error",
     "is_query_mode",
     "get_config",
     "query_params",
@@ -61,8 +63,12 @@ def unserializable(payload: str, detail: str) -> BaseException: ...
 _Request = Tuple[int, str, Dict[str, Any], Dict[str, str]]
 
 def query_register(path: str) -> str: ...
-def query_start(environ: _Environ, default_workers: int) -> Tuple[Optional[str], int, List[str]]:
-    """``(mode, workers, lines)``; ``(None, 0, [line])`` when the service cannot start."""
+def query_set_paths(paths: List[str]) -> List[str]: ...
+def query_start(
+    environ: _Environ, default_workers: int, keep_answer: bool = False
+) -> Tuple[Optional[str], int, List[str]]:
+    """``(mode, workers, lines)``; ``(None, 0, [line])`` when the service cannot start. With
+    ``keep_answer``, ``query_finish`` hands the ephemeral or info answer back unwritten."""
 def query_next(timeout: float, greedy: bool = False) -> Union[_Request, Tuple[()], None]:
     """A request, ``None`` when idle, ``()`` when the service is done. Waits with the GIL released;
     with ``greedy``, a request already queued is taken without releasing it."""
@@ -70,8 +76,10 @@ def query_respond(id: int, json: str) -> None: ...
 def query_respond_error(id: int, message: str) -> None: ...
 def query_respond_unserializable(id: int, detail: str) -> None: ...
 def query_stop() -> None: ...
-def query_finish() -> Tuple[int, bool, List[str]]:
-    """``(exit_code, abandoned, lines)``."""
+def query_finish() -> Tuple[int, bool, List[str], Optional[Tuple[str, str]]]:
+    """``(exit_code, abandoned, lines, answer)``; ``answer`` is ``(file, json)`` to write when the
+    service was started with ``keep_answer``."""
+def result_write_error(file: str, errno: Optional[int] = None, reason: str = "") -> str: ...
 def is_query_mode(environ: _Environ) -> bool: ...
 def get_config(environ: _Environ) -> Any: ...
 def query_params(environ: _Environ) -> Tuple[Dict[str, Any], Dict[str, str]]: ...

@@ -29,6 +29,13 @@ the worker count and every line printed are the shared Rust core's; mode and set
 released, call the handler, and hand the JSON result back. A handler that raises is answered 500
 with its message, and the server keeps serving. While the process serves queries, state is
 read-only.
+
+Upstream's module-level seams work as they did, for tests written against upstream's SDK:
+``_handlers`` maps each path to its handler function (clear it, fill it, call its functions; ``run``
+serves exactly its paths), assigning ``_current_params`` or ``_config`` sets what
+:func:`get_params` and :func:`get_config` return outside a handler, and ``_run_ephemeral(path)``
+answers one query in this process, writing the result file with ``open()`` (so a test may patch
+``builtins.open``) and exiting with code 1 when the query failed.
 """
 
 from __future__ import annotations
@@ -43,7 +50,7 @@ import sys
 import threading
 import time
 from types import CoroutineType
-from typing import Any, Awaitable, Callable, Dict, List, Optional, TypeVar, Union
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, TypeVar, Union
 
 from . import _native, _print_stderr
 from .errors import ReadOnlyStateError, The0Error
@@ -52,6 +59,7 @@ __all__ = [
     "handler",
     "run",
     "get_params",
+    "get_param_strings",
     "get_config",
     "is_query_mode",
     "QueryRequest",
@@ -72,13 +80,28 @@ STALL_SECONDS = 0.02
 
 _encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 
-# path (as the core stored it) -> handler
+#: path -> handler (upstream's seam: tests clear, fill and call it; ``run`` serves its paths).
 _handlers: Dict[str, HandlerFn] = {}
 
-# String parameters of the request being handled (thread- and task-local).
-_current: contextvars.ContextVar[Optional[Dict[str, str]]] = contextvars.ContextVar(
-    "the0_query_params", default=None
+# "Not assigned" markers of the two seams below: a test's own ``{}`` is another object.
+_PARAMS_UNSET: Dict[str, Any] = {}
+_CONFIG_UNSET: Dict[str, Any] = {}
+
+#: What :func:`get_params` returns outside a handler once assigned (upstream's seam); the
+#: single-query modes set it to the query's parameters, as upstream did.
+_current_params: Dict[str, Any] = _PARAMS_UNSET
+
+#: What :func:`get_config` returns once assigned (upstream's seam).
+_config: Dict[str, Any] = _CONFIG_UNSET
+
+# The request being handled (thread- and task-local).
+_current: contextvars.ContextVar[Optional["QueryRequest"]] = contextvars.ContextVar(
+    "the0_query_request", default=None
 )
+
+# The core's stored path -> the key of ``_handlers`` it came from (they differ when a key lacks
+# its leading ``/``).
+_routes: Dict[str, str] = {}
 
 
 class QueryRequest:
@@ -87,7 +110,8 @@ class QueryRequest:
     Attributes:
         path: the requested path (``"/portfolio"``).
         params: the parameters with their JSON types: query-string values are strings, values of a
-            JSON body (what the platform's gateway sends) keep their types (``{"limit": 5}``).
+            JSON body (what the platform's gateway sends) and of ``QUERY_PARAMS`` keep their types
+            (``{"limit": 5}``).
     """
 
     __slots__ = ("path", "params", "_strings")
@@ -103,16 +127,21 @@ class QueryRequest:
         self._strings = strings
 
     def get(self, key: str, default: Any = None) -> Any:
-        """Parameter ``key`` in string form, or ``default`` when absent.
+        """Parameter ``key`` with its JSON type (``5`` for ``{"limit": 5}``), or ``default`` when
+        absent -- as upstream."""
+        return self.params.get(key, default)
 
-        A string parameter is returned as it is; any other value as its JSON text (``"5"``,
-        ``"true"``, ``'["a",1]'``) -- the same answer in every the0 SDK. Use ``req.params`` for
-        the typed value.
-        """
+    def get_string(self, key: str, default: Any = None) -> Any:
+        """Parameter ``key`` in string form, or ``default`` when absent: a string parameter as it
+        is, any other value as its JSON text (``"5"``, ``"true"``, ``'["a",1]'``) -- the same answer
+        in every the0 SDK."""
+        return self._string_view().get(key, default)
+
+    def _string_view(self) -> Dict[str, str]:
         strings = self._strings
         if strings is None:
             strings = self._strings = _native.param_strings(_encode(self.params))
-        return strings.get(key, default)
+        return strings
 
     def __repr__(self) -> str:
         return f"QueryRequest(path={self.path!r}, params={self.params!r})"
@@ -138,17 +167,42 @@ def handler(path: str, fn: Optional[HandlerFn] = None) -> Any:
     return register
 
 
-def get_params() -> Dict[str, str]:
-    """Parameters of the query being handled, in string form (as :meth:`QueryRequest.get` returns
-    them); outside a handler, those of ``QUERY_PARAMS`` in ephemeral mode, else ``{}``. A copy."""
-    current = _current.get()
-    if current is not None:
-        return dict(current)
+def _assigned_params() -> Optional[Dict[str, Any]]:
+    """``_current_params`` when a test (or a single-query run) has set it."""
+    if _current_params is not _PARAMS_UNSET or _current_params:
+        return _current_params
+    return None
+
+
+def get_params() -> Dict[str, Any]:
+    """Parameters of the query being handled, with their JSON types (as :meth:`QueryRequest.get`
+    returns them); outside a handler, those assigned to ``_current_params``, else those of
+    ``QUERY_PARAMS`` in ephemeral mode, else ``{}``. A copy."""
+    request = _current.get()
+    if request is not None:
+        return dict(request.params)
+    assigned = _assigned_params()
+    if assigned is not None:
+        return dict(assigned)
+    return _native.query_params(os.environ)[0]
+
+
+def get_param_strings() -> Dict[str, str]:
+    """:func:`get_params` in string form (as :meth:`QueryRequest.get_string` returns them)."""
+    request = _current.get()
+    if request is not None:
+        return dict(request._string_view())
+    assigned = _assigned_params()
+    if assigned is not None:
+        return _native.param_strings(_encode(assigned))
     return _native.query_params(os.environ)[1]
 
 
 def get_config() -> Dict[str, Any]:
-    """The bot configuration from ``BOT_CONFIG`` (``{}`` when unset or not valid JSON)."""
+    """The bot configuration: what was assigned to ``_config``, else ``BOT_CONFIG`` (``{}`` when
+    unset or not valid JSON). A copy."""
+    if _config is not _CONFIG_UNSET or _config:
+        return dict(_config)
     return _native.get_config(os.environ)
 
 
@@ -192,8 +246,8 @@ class _AsyncRunner:
         self._lock = threading.Lock()
         self._loop: Optional[asyncio.AbstractEventLoop] = None
 
-    def submit(self, rid: int, awaitable: Awaitable[Any], strings: Dict[str, str]) -> None:
-        future = asyncio.run_coroutine_threadsafe(_with_params(awaitable, strings), self._get())
+    def submit(self, rid: int, awaitable: Awaitable[Any], request: QueryRequest) -> None:
+        future = asyncio.run_coroutine_threadsafe(_with_request(awaitable, request), self._get())
         future.add_done_callback(lambda f: _complete(rid, f))
 
     def _get(self) -> asyncio.AbstractEventLoop:
@@ -214,8 +268,8 @@ class _AsyncRunner:
                 self._loop = None
 
 
-async def _with_params(awaitable: Awaitable[Any], strings: Dict[str, str]) -> Any:
-    _current.set(strings)  # this task's own context
+async def _with_request(awaitable: Awaitable[Any], request: QueryRequest) -> Any:
+    _current.set(request)  # this task's own context
     return await awaitable
 
 
@@ -246,13 +300,14 @@ def _handle(
     failure; the exception is then kept in ``escaped`` when given (the single-request modes
     re-raise it on the caller's thread once the answer is written).
     """
-    fn = _handlers.get(path)
+    fn = _handlers.get(_routes.get(path, path))
     if fn is None:
         _answer_error(rid, f"no Python handler is registered for {path}")
         return
-    token = _current.set(strings)
+    request = QueryRequest(path, params, strings)
+    token = _current.set(request)
     try:
-        data = fn(QueryRequest(path, params, strings))
+        data = fn(request)
     except Exception as exc:
         _answer_error(rid, _message(exc))
         return
@@ -264,26 +319,31 @@ def _handle(
     finally:
         _current.reset(token)
     if type(data) is CoroutineType:
-        _async_runner.submit(rid, data, strings)
+        _async_runner.submit(rid, data, request)
     else:
         _answer(rid, data)
 
 
 def _serve_once(escaped: List[BaseException]) -> None:
-    """Ephemeral and info modes: the (at most one) request is handled on a daemon thread, so that
-    the caller's thread waits in ``query_finish`` and learns of a handler that hangs past the
-    timeout (the core then reports it, and ``run`` exits without waiting for the handler)."""
+    """Ephemeral and info modes: the (at most one) request is handled on a daemon thread, in a
+    copy of the caller's context, so that the caller's thread waits in ``query_finish`` and learns
+    of a handler that hangs past the timeout (the core then reports it, and the caller exits
+    without waiting for the handler). The query's parameters become ``_current_params``, as
+    upstream's ``_run_ephemeral`` set them."""
 
     def work() -> None:
+        global _current_params
         while True:
             item = _native.query_next(0.5, True)
             if item is None:
                 continue  # idle
             if item:
+                _current_params = item[2]
                 _handle(*item, escaped)
             return  # one request at most: done
 
-    threading.Thread(target=work, name="the0-query-worker-0", daemon=True).start()
+    context = contextvars.copy_context()
+    threading.Thread(target=context.run, args=(work,), name="the0-query-worker-0", daemon=True).start()
 
 
 class _Pool:
@@ -397,6 +457,14 @@ def _restore_signal_handlers(previous: Dict[int, Any]) -> None:
             pass
 
 
+def _register_handlers() -> None:
+    """Makes the keys of ``_handlers`` the paths the core serves (a test may have filled or
+    cleared the table directly)."""
+    global _routes
+    keys = list(_handlers)
+    _routes = dict(zip(_native.query_set_paths(keys), keys))
+
+
 def run() -> None:
     """Runs the query system in the detected mode (see the module documentation).
 
@@ -404,8 +472,30 @@ def run() -> None:
     when the query failed. Server mode serves until SIGTERM or Ctrl-C (call ``run()`` from the main
     thread so that those signals reach it), then returns. A server that cannot start (port in use,
     bad settings) logs the reason on stderr and exits with code 1.
+
+    As upstream's, it (re)loads the configuration from ``BOT_CONFIG``: a value assigned to
+    ``_config`` before is dropped.
     """
-    mode, workers, lines = _native.query_start(os.environ, DEFAULT_WORKERS)
+    global _config
+    _config = _CONFIG_UNSET
+    _start(os.environ)
+
+
+def _run_ephemeral(query_path: str) -> None:
+    """Answers ``query_path`` once, in this process, as ephemeral mode does: parameters from
+    ``QUERY_PARAMS``, the answer written to the result file, exit with code 1 when the query failed.
+
+    Upstream's seam, kept for tests written against upstream's SDK.
+    """
+    environ = dict(os.environ)
+    environ["QUERY_PATH"] = query_path
+    environ.pop("BOT_TYPE", None)  # one answer, never a server
+    _start(environ)
+
+
+def _start(environ: Mapping[str, str]) -> None:
+    _register_handlers()
+    mode, workers, lines = _native.query_start(environ, DEFAULT_WORKERS, keep_answer=True)
     _print_stderr(lines)
     if mode is None:
         sys.exit(1)
@@ -416,11 +506,32 @@ def run() -> None:
         else:
             _serve_once(escaped)
     finally:
-        code, _abandoned, lines = _native.query_finish()
+        code, _abandoned, lines, answer = _native.query_finish()
         _async_runner.close()
     _print_stderr(lines)
+    if answer is not None and not _write_answer(*answer):
+        code = 1
     if escaped:  # the handler's sys.exit() or Ctrl-C, now that its answer is written
         raise escaped[0]
     if code != 0:  # also when a handler was abandoned: its daemon thread does not hold the exit
         sys.stdout.flush()
         sys.exit(code)
+
+
+def _write_answer(file: str, body: str) -> bool:
+    """Writes the answer of a single-query mode with ``open()``, as upstream did, so that tests
+    patching ``builtins.open`` see it. (The platform reads the file once this process has exited,
+    so it needs no atomic replace.) A failure is reported on stderr; returns whether it worked."""
+    try:
+        try:
+            out = open(file, "w", encoding="utf-8")
+        except FileNotFoundError:  # missing parent directories are created, as the core does
+            os.makedirs(os.path.dirname(file) or ".", exist_ok=True)
+            out = open(file, "w", encoding="utf-8")
+        with out:
+            out.write(body)
+    except OSError as exc:
+        errno = exc.errno if isinstance(exc.errno, int) else None
+        _print_stderr([_native.result_write_error(file, errno, str(exc))])
+        return False
+    return True

@@ -36,7 +36,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 pub use crate::env::{Env, Scope};
-pub use crate::query::service::{Finished, StartOptions};
+pub use crate::query::service::{Answer, Finished, StartOptions, result_write_error};
 pub use crate::query::{Incoming as Request, Mode, Next, Reply};
 
 use crate::env;
@@ -45,7 +45,7 @@ use crate::input::{LogLevel, format_log};
 use crate::query::mode::{Plan, Settings, positive};
 use crate::query::params::{self, Params};
 use crate::query::registry::Registry;
-use crate::query::service::Service;
+use crate::query::service::{AnswerTo, Service};
 use crate::state::Store;
 
 /// What [`Host::start`] hands back.
@@ -182,6 +182,13 @@ impl Host {
         self.registry.register(path)
     }
 
+    /// Makes `paths` the registered paths, dropping any other, and returns them as stored: for a
+    /// host whose own handler table is the one truth (upstream's Python tests clear and fill
+    /// `query._handlers` directly). Nothing changes when a path is invalid.
+    pub fn set_paths<S: AsRef<str>>(&self, paths: &[S]) -> Result<Vec<String>> {
+        self.registry.replace(paths)
+    }
+
     /// Starts the query service in the mode `env` selects, and returns it with the number of
     /// handler threads to poll from and the lines to print. From now until [`Host::finish`],
     /// state is read-only in this host.
@@ -189,6 +196,17 @@ impl Host {
     /// Fails (with the line to print before exiting with code 1) on a bad setting, a port that
     /// cannot be bound, or a service already running.
     pub fn start(&self, env: &Env, options: StartOptions) -> Result<Started, StartFailure> {
+        self.launch(env, options, AnswerTo::File)
+    }
+
+    /// Like [`Host::start`], for a host that writes the ephemeral or info answer itself, with its
+    /// own file functions (so that its tests can replace them, as upstream's Python tests replace
+    /// `open`): [`Host::finish_with_answer`] hands the answer back instead of the core writing it.
+    pub fn start_keeping_answer(&self, env: &Env, options: StartOptions) -> Result<Started, StartFailure> {
+        self.launch(env, options, AnswerTo::Host)
+    }
+
+    fn launch(&self, env: &Env, options: StartOptions, answer_to: AnswerTo) -> Result<Started, StartFailure> {
         let mut slot = self.running.lock().expect("service lock");
         if slot.is_some() {
             return Err(Error::InvalidState("the query service is already running".to_owned()).into());
@@ -201,7 +219,7 @@ impl Host {
         };
         // Read-only from before the first request can reach a handler.
         self.serving.store(true, Ordering::SeqCst);
-        let service = match Service::start(Arc::clone(&self.registry), plan, settings, options) {
+        let service = match Service::launch(Arc::clone(&self.registry), plan, settings, options, answer_to) {
             Ok(service) => service,
             Err(e) => {
                 self.serving.store(false, Ordering::SeqCst);
@@ -245,6 +263,13 @@ impl Host {
     /// Waits until the service has finished, releases it (state is writable again) and returns
     /// the exit code, whether a handler was abandoned, and the lines to print.
     pub fn finish(&self) -> Result<Finished> {
+        Ok(self.finish_with_answer()?.0)
+    }
+
+    /// [`Host::finish`], with the ephemeral or info answer the host writes itself (to
+    /// [`Answer::file`]) when the service was started with [`Host::start_keeping_answer`]; when
+    /// it cannot, it prints [`result_write_error`] and exits with code 1.
+    pub fn finish_with_answer(&self) -> Result<(Finished, Option<Answer>)> {
         let service = self.running()?;
         let finished = service.finish();
         let mut slot = self.running.lock().expect("service lock");
@@ -252,7 +277,7 @@ impl Host {
             *slot = None;
             self.serving.store(false, Ordering::SeqCst);
         }
-        Ok(finished)
+        Ok((finished, service.answer()))
     }
 }
 

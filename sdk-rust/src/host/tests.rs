@@ -171,6 +171,72 @@ fn info_mode_and_a_result_file_that_cannot_be_written() {
 }
 
 #[test]
+fn a_host_that_writes_the_answer_itself_gets_it_back_unwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let result = dir.path().join("result.json");
+    let host = Host::new();
+    host.register("/echo").unwrap();
+    let ephemeral = snapshot(&[
+        ("QUERY_PATH", "/echo"),
+        ("QUERY_PARAMS", r#"{"n": 5}"#),
+        ("THE0_QUERY_RESULT_FILE", result.to_str().unwrap()),
+    ]);
+    host.start_keeping_answer(&ephemeral, StartOptions::default())
+        .unwrap();
+    let request = take_request(&host);
+    host.respond(request.id, Reply::Error("no price yet".into()))
+        .unwrap();
+    let (finished, answer) = host.finish_with_answer().unwrap();
+    assert_eq!((finished.exit_code, finished.abandoned), (1, false));
+    let answer = answer.expect("the answer comes back");
+    assert_eq!(answer.file, result);
+    assert_eq!(answer.body, r#"{"status":"error","error":"no price yet"}"#);
+    assert!(!result.exists(), "the core left the file to the host");
+
+    // A path the core answers itself, in info mode.
+    let info = snapshot(&[("THE0_QUERY_RESULT_FILE", result.to_str().unwrap())]);
+    host.start_keeping_answer(&info, StartOptions::default()).unwrap();
+    let (finished, answer) = host.finish_with_answer().unwrap();
+    assert_eq!(finished.exit_code, 0);
+    assert_eq!(
+        line(&answer.unwrap().body),
+        json!({"status": "ok", "data": {"available_queries": ["/echo", "/health", "/info"]}})
+    );
+    assert!(!result.exists());
+    let failed = line(&result_write_error(&result, "Permission denied"));
+    assert_eq!(
+        (&failed["level"], &failed["message"]),
+        (
+            &json!("error"),
+            &json!(format!(
+                "cannot write query result {}: Permission denied",
+                result.display()
+            ))
+        )
+    );
+}
+
+#[test]
+fn set_paths_makes_the_hosts_table_the_registered_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let result = dir.path().join("result.json");
+    let host = Host::new();
+    host.register("/stale").unwrap();
+    assert_eq!(host.set_paths(&["fresh"]).unwrap(), ["/fresh"]);
+    let env = snapshot(&[
+        ("QUERY_PATH", "/stale"),
+        ("THE0_QUERY_RESULT_FILE", result.to_str().unwrap()),
+    ]);
+    host.start(&env, StartOptions::default()).unwrap();
+    assert_eq!(host.next(WAIT).unwrap(), Next::Done, "nothing for the host");
+    assert_eq!(host.finish().unwrap().exit_code, 1);
+    assert_eq!(
+        read_json(&result),
+        json!({"status": "error", "error": "No handler for path: /stale", "available": ["/fresh", "/health", "/info"]})
+    );
+}
+
+#[test]
 fn server_mode_binds_port_zero_reports_where_and_uses_the_worker_count() {
     let host = Host::new();
     host.register("/status").unwrap();

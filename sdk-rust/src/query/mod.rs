@@ -8,8 +8,8 @@
 //!     let count: u64 = state::get_or("signal_count", 0);
 //!     json!({ "symbol": req.get_or("symbol", "BTC/USD"), "signals": count })
 //! });
-//! // A handler may fail: an `Err` is answered 500 with its message.
-//! query::handler("/position", |req| -> query::HandlerResult {
+//! // A handler that may fail: an `Err` is answered 500 with its message.
+//! query::try_handler("/position", |req| -> query::HandlerResult {
 //!     let symbol = req.get("symbol").ok_or("symbol is required")?;
 //!     Ok(json!({ "symbol": symbol, "qty": state::get_or::<f64>(&symbol, 0.0) }))
 //! });
@@ -38,7 +38,7 @@ pub use service::{Finished, Service, StartOptions};
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::fmt::Display;
+use std::fmt::{self, Display};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, LazyLock, RwLock};
 use std::thread;
@@ -51,36 +51,24 @@ use crate::env::Env;
 use crate::host::{self, Host};
 use crate::input::{exit, print_line};
 
-/// The request a handler receives.
+/// The request a handler receives (upstream's shape: a path and the parameters in string form).
+///
+/// Typed values (a number sent in a JSON body stays a number) are read with [`QueryRequest::value`]
+/// and [`QueryRequest::values`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryRequest {
     /// The requested path (`"/status"`).
     pub path: String,
     /// Parameters in string form: strings as they are, other JSON values as JSON text.
     pub params: HashMap<String, String>,
-    values: Params,
 }
 
 impl QueryRequest {
     /// A request with string parameters (the upstream constructor).
     pub fn new(path: &str, params: HashMap<String, String>) -> Self {
-        let values = params
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect();
         QueryRequest {
             path: path.to_owned(),
             params,
-            values,
-        }
-    }
-
-    /// A request with typed parameters.
-    pub fn with_values(path: &str, values: Params) -> Self {
-        QueryRequest {
-            path: path.to_owned(),
-            params: string_view(&values),
-            values,
         }
     }
 
@@ -97,73 +85,128 @@ impl QueryRequest {
             .unwrap_or_else(|| default.to_owned())
     }
 
-    /// A parameter with its JSON type (a number sent in a JSON body stays a number).
-    pub fn value(&self, key: &str) -> Option<&Value> {
-        self.values.get(key)
+    /// A parameter with its JSON type (a number sent in a JSON body stays a number). A request
+    /// built with [`QueryRequest::new`] has string values only.
+    pub fn value(&self, key: &str) -> Option<Value> {
+        self.with_values(|values| values.get(key).cloned())
     }
 
     /// Every parameter with its JSON type.
-    pub fn values(&self) -> &Params {
-        &self.values
+    pub fn values(&self) -> Params {
+        self.with_values(Params::clone)
+    }
+
+    /// Runs `f` on the typed parameters: those the core decoded when this is the request the
+    /// current thread handles, else the string parameters as JSON strings.
+    fn with_values<T>(&self, f: impl FnOnce(&Params) -> T) -> T {
+        CURRENT.with(|current| match &*current.borrow() {
+            Some(handled) if handled.request == *self => f(&handled.values),
+            _ => f(&self
+                .params
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect()),
+        })
     }
 }
 
-/// What a handler may return: a [`Value`] (upstream's shape), or a `Result` whose `Err` is answered
-/// 500 with its message.
-pub trait IntoReply {
-    /// Converts the handler's return value into the core's reply.
-    fn into_reply(self) -> Reply;
+/// Upstream's query-module error type for a state write during a query. The core reports such a
+/// write as [`crate::state::StateError::ReadOnly`] (which this converts into); the type is kept so
+/// that code naming it compiles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadOnlyStateError {
+    /// What was refused.
+    pub message: String,
 }
 
-impl IntoReply for Value {
-    fn into_reply(self) -> Reply {
-        Reply::Value(self)
-    }
-}
-
-impl IntoReply for Reply {
-    fn into_reply(self) -> Reply {
-        self
-    }
-}
-
-impl<T: Serialize, E: Display> IntoReply for Result<T, E> {
-    fn into_reply(self) -> Reply {
-        match self.map(|data| serde_json::to_value(data)) {
-            Ok(Ok(data)) => Reply::Value(data),
-            Ok(Err(e)) => Reply::Unserializable(e.to_string()),
-            Err(e) => Reply::Error(e.to_string()),
+impl ReadOnlyStateError {
+    /// An error with `message`.
+    pub fn new(message: &str) -> Self {
+        ReadOnlyStateError {
+            message: message.to_owned(),
         }
     }
 }
 
-/// A convenient return type for fallible handlers: any error converts with `?`.
+impl Display for ReadOnlyStateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ReadOnlyStateError {}
+
+impl From<ReadOnlyStateError> for crate::state::StateError {
+    fn from(e: ReadOnlyStateError) -> Self {
+        crate::state::StateError::ReadOnly(e.message)
+    }
+}
+
+/// A convenient return type for [`try_handler`]: any error converts with `?`.
 pub type HandlerResult<T = Value> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 type HandlerFn = dyn Fn(&QueryRequest) -> Reply + Send + Sync;
 
 static HANDLERS: LazyLock<RwLock<HashMap<String, Arc<HandlerFn>>>> = LazyLock::new(Default::default);
 
+/// The request a handler thread is running, with its typed parameters.
+struct Handled {
+    request: QueryRequest,
+    values: Params,
+}
+
 thread_local! {
-    /// Parameters of the request the current thread is handling, for [`get_params`].
-    static CURRENT_PARAMS: RefCell<Option<HashMap<String, String>>> = const { RefCell::new(None) };
+    /// The request the current thread is handling, for [`get_params`] and typed values.
+    static CURRENT: RefCell<Option<Handled>> = const { RefCell::new(None) };
 }
 
 /// Registers `handler_fn` for `path` (a missing leading `/` is added). Registering a path again
-/// replaces its handler.
+/// replaces its handler. The handler returns the answer's data (upstream's signature); a handler
+/// that panics is answered 500 with the panic message.
 ///
 /// # Panics
 /// If `path` is empty or contains control characters: a programming error, reported at startup.
-pub fn handler<F, R>(path: &str, handler_fn: F)
+pub fn handler<F>(path: &str, handler_fn: F)
 where
-    F: Fn(&QueryRequest) -> R + Send + Sync + 'static,
-    R: IntoReply,
+    F: Fn(&QueryRequest) -> Value + Send + Sync + 'static,
 {
+    register(
+        path,
+        Arc::new(move |req: &QueryRequest| Reply::Value(handler_fn(req))),
+    );
+}
+
+/// Registers a handler that may fail: `Ok(data)` is answered 200 with `data` (anything
+/// serializable), `Err(e)` 500 with `e`'s message. Otherwise as [`handler`].
+///
+/// # Panics
+/// If `path` is empty or contains control characters.
+pub fn try_handler<F, T, E>(path: &str, handler_fn: F)
+where
+    F: Fn(&QueryRequest) -> Result<T, E> + Send + Sync + 'static,
+    T: Serialize,
+    E: Display,
+{
+    register(
+        path,
+        Arc::new(
+            move |req: &QueryRequest| match handler_fn(req).map(serde_json::to_value) {
+                Ok(Ok(data)) => Reply::Value(data),
+                Ok(Err(e)) => Reply::Unserializable(e.to_string()),
+                Err(e) => Reply::Error(e.to_string()),
+            },
+        ),
+    );
+}
+
+fn register(path: &str, handler_fn: Arc<HandlerFn>) {
     let path = Host::process()
         .register(path)
         .unwrap_or_else(|e| panic!("cannot register query handler: {e}"));
-    let boxed: Arc<HandlerFn> = Arc::new(move |req: &QueryRequest| handler_fn(req).into_reply());
-    HANDLERS.write().expect("handler table lock").insert(path, boxed);
+    HANDLERS
+        .write()
+        .expect("handler table lock")
+        .insert(path, handler_fn);
 }
 
 /// Runs the query system in the detected mode and returns when it is done.
@@ -258,10 +301,15 @@ fn call_handler(incoming: &Incoming) -> Reply {
     else {
         return Reply::Error(format!("no Rust handler is registered for {}", incoming.path));
     };
-    let request = QueryRequest::with_values(&incoming.path, incoming.params.clone());
-    CURRENT_PARAMS.with(|p| *p.borrow_mut() = Some(request.params.clone()));
+    let request = QueryRequest::new(&incoming.path, string_view(&incoming.params));
+    CURRENT.with(|c| {
+        *c.borrow_mut() = Some(Handled {
+            request: request.clone(),
+            values: incoming.params.clone(),
+        })
+    });
     let outcome = catch_unwind(AssertUnwindSafe(|| handler_fn(&request)));
-    CURRENT_PARAMS.with(|p| *p.borrow_mut() = None);
+    CURRENT.with(|c| *c.borrow_mut() = None);
     outcome.unwrap_or_else(|panic| {
         let message = panic
             .downcast_ref::<&str>()
@@ -275,12 +323,18 @@ fn call_handler(incoming: &Incoming) -> Reply {
 /// Parameters of the current query in string form: those of the request this thread is handling,
 /// else those of `QUERY_PARAMS` in ephemeral mode, else none.
 pub fn get_params() -> HashMap<String, String> {
-    if let Some(params) = CURRENT_PARAMS.with(|p| p.borrow().clone()) {
+    if let Some(params) = CURRENT.with(|c| c.borrow().as_ref().map(|h| h.request.params.clone())) {
         return params;
     }
-    host::query_params(&Env::Native)
-        .map(|p| string_view(&p))
-        .unwrap_or_default()
+    string_view(&get_values())
+}
+
+/// [`get_params`] with their JSON types.
+pub fn get_values() -> Params {
+    if let Some(values) = CURRENT.with(|c| c.borrow().as_ref().map(|h| h.values.clone())) {
+        return values;
+    }
+    host::query_params(&Env::Native).unwrap_or_default()
 }
 
 /// The bot configuration from `BOT_CONFIG`; `{}` when it is unset or not valid JSON (as upstream).
@@ -295,4 +349,75 @@ pub fn get_config() -> Value {
 /// [`run`] is serving (in any mode, realtime server mode included).
 pub fn is_query_mode() -> bool {
     Host::process().is_query_mode(&Env::Native).unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn incoming(path: &str, params: Value) -> Incoming {
+        let Value::Object(params) = params else {
+            panic!("params must be an object")
+        };
+        Incoming {
+            id: 1,
+            path: path.to_owned(),
+            params,
+        }
+    }
+
+    #[test]
+    fn the_handled_request_has_typed_values_and_its_params_in_string_form() {
+        handler("/unit-typed", |req| {
+            let built = QueryRequest::new(&req.path, req.params.clone());
+            let other = QueryRequest::new("/elsewhere", HashMap::new());
+            json!({
+                "n": req.value("n"),
+                "strings": req.params,
+                "params": get_params(),
+                "values": get_values(),
+                "same_request_built_again": built.value("n"),
+                "another_request": other.values(),
+            })
+        });
+        let reply = call_handler(&incoming("/unit-typed", json!({"n": 5, "s": "x"})));
+        let Reply::Value(data) = reply else {
+            panic!("expected a value, got {reply:?}")
+        };
+        assert_eq!(
+            data,
+            json!({
+                "n": 5,
+                "strings": {"n": "5", "s": "x"},
+                "params": {"n": "5", "s": "x"},
+                "values": {"n": 5, "s": "x"},
+                "same_request_built_again": 5,
+                "another_request": {},
+            })
+        );
+        let outside = QueryRequest::new("/unit-typed", [("n".to_owned(), "5".to_owned())].into());
+        assert_eq!(outside.value("n"), Some(json!("5")), "outside a handler: strings");
+    }
+
+    #[test]
+    fn try_handler_answers_ok_errors_and_panics() {
+        try_handler("/unit-try", |req| match req.get("fail") {
+            Some(why) => Err(why),
+            None => Ok(vec![1, 2]),
+        });
+        handler("/unit-panic", |_req| panic!("no data"));
+        assert_eq!(
+            call_handler(&incoming("/unit-try", json!({}))),
+            Reply::Value(json!([1, 2]))
+        );
+        assert_eq!(
+            call_handler(&incoming("/unit-try", json!({"fail": "closed"}))),
+            Reply::Error("closed".into())
+        );
+        assert_eq!(
+            call_handler(&incoming("/unit-panic", json!({}))),
+            Reply::Error("handler for /unit-panic panicked: no data".into())
+        );
+    }
 }

@@ -50,6 +50,17 @@ impl Registry {
         Ok(path)
     }
 
+    /// Replaces every registered path with `paths` and returns them in the form they were
+    /// stored. Nothing changes when one of them is invalid.
+    pub fn replace<S: AsRef<str>>(&self, paths: &[S]) -> Result<Vec<String>> {
+        let stored = paths
+            .iter()
+            .map(|p| normalize_path(p.as_ref()))
+            .collect::<Result<Vec<_>>>()?;
+        *self.paths.write().expect("registry lock") = stored.iter().cloned().collect();
+        Ok(stored)
+    }
+
     /// The registered paths, sorted.
     pub fn paths(&self) -> Vec<String> {
         self.paths
@@ -128,6 +139,20 @@ mod tests {
         assert_eq!(
             body(r.route("/nope"))["available"],
             json!(["/health", "/info", "/status"])
+        );
+    }
+
+    #[test]
+    fn replacing_the_paths() {
+        let r = Registry::default();
+        r.register("/old").unwrap();
+        assert_eq!(r.replace(&["a", "/b"]).unwrap(), ["/a", "/b"]);
+        assert_eq!(r.paths(), ["/a", "/b"]);
+        assert!(r.replace(&["/c", ""]).is_err());
+        assert_eq!(r.paths(), ["/a", "/b"], "an invalid path changes nothing");
+        assert_eq!(
+            r.route("/old"),
+            Route::Answered(Response::not_found("/old", &r.available()))
         );
     }
 

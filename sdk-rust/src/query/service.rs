@@ -18,7 +18,7 @@
 //! lines, so that hosts write them through their own streams, in order with their own output.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{RecvTimeoutError, sync_channel};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::{self, JoinHandle};
@@ -88,6 +88,41 @@ impl Finished {
     }
 }
 
+/// The ephemeral or info answer of a service that keeps it ([`crate::host::Host::start_keeping_answer`]),
+/// for a host that writes it itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// Where it belongs: `THE0_QUERY_RESULT_FILE`, or `/query/result.json`.
+    pub file: PathBuf,
+    /// The envelope, JSON text.
+    pub body: String,
+}
+
+/// Who writes the ephemeral or info answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AnswerTo {
+    /// The core, atomically, to the result file.
+    File,
+    /// The host: the answer is kept for [`Service::answer`].
+    Host,
+}
+
+/// How a run ended, with the answer when the host writes it.
+#[derive(Debug, Clone)]
+struct Outcome {
+    finished: Finished,
+    answer: Option<Answer>,
+}
+
+impl From<Finished> for Outcome {
+    fn from(finished: Finished) -> Self {
+        Outcome {
+            finished,
+            answer: None,
+        }
+    }
+}
+
 /// A started query service.
 #[derive(Debug)]
 pub struct Service {
@@ -97,8 +132,8 @@ pub struct Service {
     /// Where the server listens, for the start line (server mode only).
     listening: Option<String>,
     stop: Option<watch::Sender<bool>>,
-    finisher: Mutex<Option<JoinHandle<Finished>>>,
-    finished: OnceLock<Finished>,
+    finisher: Mutex<Option<JoinHandle<Outcome>>>,
+    outcome: OnceLock<Outcome>,
 }
 
 impl Service {
@@ -110,24 +145,30 @@ impl Service {
         settings: Settings,
         options: StartOptions,
     ) -> Result<Service> {
+        Self::launch(registry, plan, settings, options, AnswerTo::File)
+    }
+
+    /// [`Service::start`], with the ephemeral or info answer written by the core
+    /// ([`AnswerTo::File`]) or kept for [`Service::answer`] ([`AnswerTo::Host`]).
+    pub(crate) fn launch(
+        registry: Arc<Registry>,
+        plan: Plan,
+        settings: Settings,
+        options: StartOptions,
+        answer_to: AnswerTo,
+    ) -> Result<Service> {
         let mode = plan.mode();
+        let once = |path: String, params: Option<String>| Once {
+            mode,
+            path,
+            params,
+            settings: settings.clone(),
+            options,
+            answer_to,
+        };
         match plan {
-            Plan::Ephemeral { path, params } => Ok(Self::answer_once(
-                &registry,
-                mode,
-                path,
-                params.as_deref(),
-                settings,
-                options,
-            )),
-            Plan::Info => Ok(Self::answer_once(
-                &registry,
-                mode,
-                INFO_PATH.to_owned(),
-                None,
-                settings,
-                options,
-            )),
+            Plan::Ephemeral { path, params } => Ok(Self::answer_once(&registry, once(path, params))),
+            Plan::Info => Ok(Self::answer_once(&registry, once(INFO_PATH.to_owned(), None))),
             Plan::Server(listen) => Self::serve(registry, &listen, settings, options),
         }
     }
@@ -176,47 +217,44 @@ impl Service {
 
     /// Waits until the service has finished and returns how it ended.
     pub fn finish(&self) -> Finished {
-        self.finished
-            .get_or_init(|| {
-                let handle = self.finisher.lock().expect("finisher lock").take();
-                handle.map_or_else(
-                    || Finished::new(1),
-                    |h| h.join().unwrap_or_else(|_| Finished::new(1)),
-                )
-            })
-            .clone()
+        self.outcome().finished.clone()
     }
 
-    fn answer_once(
-        registry: &Registry,
-        mode: Mode,
-        path: String,
-        params_text: Option<&str>,
-        settings: Settings,
-        options: StartOptions,
-    ) -> Service {
+    /// Once finished: the ephemeral or info answer of a service that keeps it (`None` in server
+    /// mode, or when the core wrote it).
+    pub fn answer(&self) -> Option<Answer> {
+        self.outcome().answer.clone()
+    }
+
+    fn outcome(&self) -> &Outcome {
+        self.outcome.get_or_init(|| {
+            let handle = self.finisher.lock().expect("finisher lock").take();
+            handle
+                .and_then(|h| h.join().ok())
+                .unwrap_or_else(|| Finished::new(1).into())
+        })
+    }
+
+    fn answer_once(registry: &Registry, once: Once) -> Service {
         let (submitter, queue) = dispatch::channel();
-        let result_file = settings.result_file;
-        let finisher = match params::from_json_text(env::QUERY_PARAMS, params_text) {
+        let mode = once.mode;
+        let finisher = match params::from_json_text(env::QUERY_PARAMS, once.params.as_deref()) {
             Err(e) => {
                 let response = Response::error(status::BAD_REQUEST, &e.to_string());
-                thread::spawn(move || write_result(&result_file, &response))
+                thread::spawn(move || once.deliver(&response))
             }
-            Ok(params) => match registry.route(&path) {
-                Route::Answered(response) => thread::spawn(move || write_result(&result_file, &response)),
+            Ok(params) => match registry.route(&once.path) {
+                Route::Answered(response) => thread::spawn(move || once.deliver(&response)),
                 Route::Handler => {
                     let (tx, rx) = sync_channel(1);
-                    submitter.submit(&path, params, ReplySink::Blocking(tx));
-                    let timeout = settings.timeout;
-                    thread::spawn(move || match rx.recv_timeout(timeout) {
-                        Ok(response) => write_result(&result_file, &response),
-                        Err(RecvTimeoutError::Timeout) => {
-                            timed_out(&result_file, &path, timeout, options.exit_on_timeout)
-                        }
-                        Err(RecvTimeoutError::Disconnected) => write_result(
-                            &result_file,
-                            &Response::error(status::UNAVAILABLE, "the query service has stopped"),
-                        ),
+                    submitter.submit(&once.path, params, ReplySink::Blocking(tx));
+                    thread::spawn(move || match rx.recv_timeout(once.settings.timeout) {
+                        Ok(response) => once.deliver(&response),
+                        Err(RecvTimeoutError::Timeout) => once.timed_out(),
+                        Err(RecvTimeoutError::Disconnected) => once.deliver(&Response::error(
+                            status::UNAVAILABLE,
+                            "the query service has stopped",
+                        )),
                     })
                 }
             },
@@ -229,7 +267,7 @@ impl Service {
             listening: None,
             stop: None,
             finisher: Mutex::new(Some(finisher)),
-            finished: OnceLock::new(),
+            outcome: OnceLock::new(),
         }
     }
 
@@ -266,13 +304,13 @@ impl Service {
                 let served = runtime.block_on(server::serve(listener, app, shutdown));
                 // Dropping the runtime drops the last submitter: hosts polling `next` see Done.
                 drop(runtime);
-                match served {
+                Outcome::from(match served {
                     Ok(()) => Finished::new(0),
                     Err(e) => Finished {
                         stderr: vec![error_line(&format!("query server failed: {e}"))],
                         ..Finished::new(1)
                     },
-                }
+                })
             })
             .map_err(|e| Error::io("cannot start the query server thread", e))?;
         Ok(Service {
@@ -282,7 +320,7 @@ impl Service {
             listening,
             stop: Some(stop),
             finisher: Mutex::new(Some(finisher)),
-            finished: OnceLock::new(),
+            outcome: OnceLock::new(),
         })
     }
 }
@@ -302,42 +340,79 @@ fn error_line(message: &str) -> String {
     format_log(message, None, Some(LogLevel::Error))
 }
 
+/// One ephemeral or info run: the path to answer and what becomes of the answer.
+struct Once {
+    mode: Mode,
+    path: String,
+    params: Option<String>,
+    settings: Settings,
+    options: StartOptions,
+    answer_to: AnswerTo,
+}
+
+impl Once {
+    /// Writes the answer (or keeps it for the host); the exit code is 1 when it is an error or
+    /// cannot be written.
+    fn deliver(&self, response: &Response) -> Outcome {
+        match self.answer_to {
+            AnswerTo::File => write_result(&self.settings.result_file, response).into(),
+            AnswerTo::Host => Outcome {
+                finished: Finished::new(response.exit_code()),
+                answer: Some(Answer {
+                    file: self.settings.result_file.clone(),
+                    body: String::from_utf8_lossy(&response.body).into_owned(),
+                }),
+            },
+        }
+    }
+
+    /// The handler did not answer in time: deliver the 504 answer so the caller gets one, and
+    /// report it. The handler still holds a host thread, so the host must end the process; with
+    /// [`StartOptions::exit_on_timeout`] the core does it here, after writing the answer itself.
+    fn timed_out(&self) -> Outcome {
+        let timeout = self.settings.timeout;
+        let response = Response::timed_out(&self.path, timeout);
+        let exit_now = self.options.exit_on_timeout;
+        let mut outcome = if exit_now {
+            write_result(&self.settings.result_file, &response).into()
+        } else {
+            self.deliver(&response)
+        };
+        let finished = &mut outcome.finished;
+        finished.abandoned = true;
+        finished.stderr.insert(
+            0,
+            error_line(&format!(
+                "handler for {} timed out after {} ms",
+                self.path,
+                timeout.as_millis()
+            )),
+        );
+        if exit_now {
+            let mut stderr = std::io::stderr().lock();
+            for line in &finished.stderr {
+                print_line(&mut stderr, line);
+            }
+            crate::input::exit(1);
+        }
+        outcome
+    }
+}
+
 /// Writes the ephemeral answer; the exit code is 1 when it is an error or cannot be written.
 fn write_result(file: &Path, response: &Response) -> Finished {
     match write_atomic(file, &response.body) {
         Ok(()) => Finished::new(response.exit_code()),
         Err(e) => Finished {
-            stderr: vec![error_line(&format!(
-                "cannot write query result {}: {e}",
-                file.display()
-            ))],
+            stderr: vec![result_write_error(file, &e.to_string())],
             ..Finished::new(1)
         },
     }
 }
 
-/// An ephemeral handler that did not answer in time: write the 504 answer so the caller gets
-/// one, and report it. The handler still holds a host thread, so the host must end the process;
-/// with `exit_now` the core does it here (see [`StartOptions::exit_on_timeout`]).
-fn timed_out(file: &Path, path: &str, timeout: Duration, exit_now: bool) -> Finished {
-    let response = Response::timed_out(path, timeout);
-    let mut finished = write_result(file, &response);
-    finished.abandoned = true;
-    finished.stderr.insert(
-        0,
-        error_line(&format!(
-            "handler for {path} timed out after {} ms",
-            timeout.as_millis()
-        )),
-    );
-    if exit_now {
-        let mut stderr = std::io::stderr().lock();
-        for line in &finished.stderr {
-            print_line(&mut stderr, line);
-        }
-        crate::input::exit(1);
-    }
-    finished
+/// The error line of an ephemeral answer that cannot be written to `file` (`reason`: why).
+pub fn result_write_error(file: &Path, reason: &str) -> String {
+    error_line(&format!("cannot write query result {}: {reason}", file.display()))
 }
 
 #[cfg(test)]

@@ -11,16 +11,23 @@
 //! if state::exists("positions") {
 //!     let positions: Vec<String> = state::get("positions")?;
 //! }
-//! # Ok::<(), the0_sdk::Error>(())
+//! # Ok::<(), the0_sdk::state::StateError>(())
 //! ```
+//!
+//! The functions have upstream's names and signatures (`delete` and `exists` return `bool`,
+//! failures are [`StateError`] with upstream's variants). Beside each, a `try_*` form returns the
+//! core's [`Error`] with its exact status, and reports what the upstream shape cannot: a bad key
+//! or a refused write in `try_delete`, an unreadable directory in `try_list`.
 //!
 //! Every function reads `STATE_DIR` when it is called. The rules (key validation, atomic writes,
 //! canonical JSON, the read-only guard while serving queries) are those of [`Store`], reached
 //! through [`crate::host::Host`] as every other SDK reaches them, so every SDK behaves the same.
 
+mod error;
 mod key;
 mod store;
 
+pub use error::StateError;
 pub use key::{MAX_KEY_BYTES, validate_key};
 pub use store::Store;
 
@@ -36,20 +43,28 @@ fn store() -> Result<Store> {
     Host::process().store(&Env::Native)
 }
 
-/// The upstream name of the state error; the same type as [`crate::Error`].
-pub type StateError = Error;
-
 /// Stores `value` under `key`.
 ///
-/// Fails with [`Error::ReadOnly`] while this process serves queries, [`Error::InvalidKey`] for a
-/// bad key, [`Error::Json`] if the value cannot be serialized, [`Error::Io`] if the write fails.
-pub fn set<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<()> {
+/// Fails with [`StateError::ReadOnly`] while this process serves queries,
+/// [`StateError::InvalidKey`] for a bad key, [`StateError::Json`] if the value cannot be
+/// serialized, [`StateError::Io`] if the write fails.
+pub fn set<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<(), StateError> {
+    Ok(try_set(key, value)?)
+}
+
+/// [`set`], failing with the core's [`Error`].
+pub fn try_set<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<()> {
     store()?.set(key, value)
 }
 
-/// The value stored under `key`. A key with no value is [`Error::NotFound`]; a file that is not
-/// JSON is [`Error::CorruptState`]; JSON that does not fit `T` is [`Error::Json`].
-pub fn get<T: DeserializeOwned>(key: &str) -> Result<T> {
+/// The value stored under `key`. A key with no value is [`StateError::Io`] of kind `NotFound` (as
+/// upstream); a file that is not JSON, or JSON that does not fit `T`, is [`StateError::Json`].
+pub fn get<T: DeserializeOwned>(key: &str) -> Result<T, StateError> {
+    Ok(try_get(key)?)
+}
+
+/// [`get`], failing with the core's [`Error`]: [`Error::NotFound`], [`Error::CorruptState`]...
+pub fn try_get<T: DeserializeOwned>(key: &str) -> Result<T> {
     get_opt(key)?.ok_or_else(|| Error::NotFound { key: key.to_owned() })
 }
 
@@ -75,10 +90,15 @@ pub fn try_exists(key: &str) -> Result<bool> {
     store()?.exists(key)
 }
 
-/// Removes `key` and returns whether it had a value.
-///
-/// Unlike upstream, which returned `false` for a bad key and in query mode, both are errors.
-pub fn delete(key: &str) -> Result<bool> {
+/// Removes `key` and returns whether it had a value: `false` also for an invalid key and while
+/// this process serves queries (as upstream). [`try_delete`] reports those as errors.
+pub fn delete(key: &str) -> bool {
+    try_delete(key).unwrap_or(false)
+}
+
+/// Removes `key` and returns whether it had a value; a bad key is [`Error::InvalidKey`], a write
+/// while serving queries [`Error::ReadOnly`].
+pub fn try_delete(key: &str) -> Result<bool> {
     store()?.delete(key)
 }
 
@@ -93,7 +113,12 @@ pub fn try_list() -> Result<Vec<String>> {
 }
 
 /// Removes every key.
-pub fn clear() -> Result<()> {
+pub fn clear() -> Result<(), StateError> {
+    Ok(try_clear()?)
+}
+
+/// [`clear`], failing with the core's [`Error`].
+pub fn try_clear() -> Result<()> {
     store()?.clear()
 }
 

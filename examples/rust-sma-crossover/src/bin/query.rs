@@ -8,7 +8,7 @@ use sma_crossover::{Strategy, load_signals};
 use the0_sdk::query::{self, HandlerResult};
 
 fn main() {
-    query::handler("/status", |_req| -> HandlerResult {
+    query::try_handler("/status", |_req| -> HandlerResult {
         let config = query::get_config();
         let strategy = Strategy::load()?;
         Ok(json!({
@@ -21,7 +21,7 @@ fn main() {
             "signal_count": strategy.signal_count,
         }))
     });
-    query::handler("/signals", |req| -> HandlerResult {
+    query::try_handler("/signals", |req| -> HandlerResult {
         let limit: usize =
             match req.get("limit") {
                 None => 10,

@@ -39,19 +39,19 @@ function writeProbe(write) {
 function runQuery(customInfo) {
   query.handler('/echo', (req) => {
     const strings = {};
-    for (const key of Object.keys(req.params)) strings[key] = req.get(key);
+    for (const key of Object.keys(req.params)) strings[key] = req.getString(key);
     return { path: req.path, params: req.params, strings };
   });
   query.handler('/fail', () => {
     throw new Error('deliberate failure');
   });
   query.handler('/sleep', async (req) => {
-    const ms = Number.parseInt(req.get('ms', '0'), 10) || 0;
+    const ms = Number.parseInt(req.getString('ms', '0'), 10) || 0;
     await sdk.sleep(ms);
     return { slept_ms: ms };
   });
   query.handler('/state', (req) => {
-    const key = req.get('key', '');
+    const key = req.getString('key', '');
     try {
       const value = state.get(key, MISSING);
       const exists = value !== MISSING;
@@ -61,12 +61,12 @@ function runQuery(customInfo) {
     }
   });
   query.handler('/write', (req) => {
-    const key = req.get('key', '');
-    const value = req.get('value', 'null');
+    const key = req.getString('key', '');
+    const value = req.getString('value', 'null');
     return writeProbe(() => state.setJson(key, value));
   });
   query.handler('/config', () => query.getConfig());
-  query.handler('/params', () => query.getParams());
+  query.handler('/params', () => query.getParamStrings());
   if (customInfo) {
     query.handler('/info', () => writeProbe(() => state.set('info-probe', true)));
   }

@@ -75,7 +75,7 @@ def write_probe(write: Callable[[], None]) -> Dict[str, Any]:
 def run_query(custom_info: bool) -> None:
     @query.handler("/echo")
     def echo(req: query.QueryRequest) -> Any:
-        strings = {k: req.get(k) for k in req.params}
+        strings = {k: req.get_string(k) for k in req.params}
         return {"path": req.path, "params": req.params, "strings": strings}
 
     @query.handler("/fail")
@@ -85,7 +85,7 @@ def run_query(custom_info: bool) -> None:
     @query.handler("/sleep")
     def sleep(req: query.QueryRequest) -> Any:
         try:
-            ms = int(req.get("ms", "0"))
+            ms = int(req.get_string("ms", "0"))
         except ValueError:
             ms = 0
         time.sleep(ms / 1000)
@@ -93,7 +93,7 @@ def run_query(custom_info: bool) -> None:
 
     @query.handler("/state")
     def read_state(req: query.QueryRequest) -> Any:
-        key = req.get("key", "")
+        key = req.get_string("key", "")
         try:
             missing = object()
             value = state.get(key, missing)
@@ -104,8 +104,8 @@ def run_query(custom_info: bool) -> None:
 
     @query.handler("/write")
     def write(req: query.QueryRequest) -> Any:
-        key = req.get("key", "")
-        text = req.get("value", "null")
+        key = req.get_string("key", "")
+        text = req.get_string("value", "null")
         return write_probe(lambda: set_text(key, text))
 
     @query.handler("/config")
@@ -114,7 +114,7 @@ def run_query(custom_info: bool) -> None:
 
     @query.handler("/params")
     def params(req: query.QueryRequest) -> Any:
-        return query.get_params()
+        return query.get_param_strings()
 
     if custom_info:
 

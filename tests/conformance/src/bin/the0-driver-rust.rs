@@ -42,7 +42,7 @@ fn run_query(custom_info: bool) {
         "/echo",
         |req| json!({"path": req.path, "params": req.values(), "strings": req.params}),
     );
-    query::handler("/fail", |_req| Err::<Value, _>("deliberate failure"));
+    query::try_handler("/fail", |_req| Err::<Value, _>("deliberate failure"));
     query::handler("/sleep", |req| {
         let ms: u64 = req.get_or("ms", "0").parse().unwrap_or(0);
         thread::sleep(Duration::from_millis(ms));
@@ -62,7 +62,7 @@ fn run_query(custom_info: bool) {
     query::handler("/config", |_req| query::get_config());
     query::handler("/params", |_req| json!(query::get_params()));
     if custom_info {
-        query::handler("/info", |_req| write_probe(state::set("info-probe", &true)));
+        query::handler("/info", |_req| write_probe(state::try_set("info-probe", &true)));
     }
     query::run();
 }
@@ -99,10 +99,10 @@ fn state_op(op: &[&str]) -> the0_sdk::Result<Value> {
             None => json!({"found": false}),
         },
         ["exists", key] => json!(state::try_exists(key)?),
-        ["delete", key] => json!(state::delete(key)?),
+        ["delete", key] => json!(state::try_delete(key)?),
         ["list"] => json!(state::try_list()?),
         ["clear"] => {
-            state::clear()?;
+            state::try_clear()?;
             Value::Null
         }
         other => {
