@@ -51,7 +51,7 @@ class EnvSpec extends AnyFunSuite:
       System.setProperty("QUERY_PATH", "/status")
       assert(Query.isQueryMode)
     }
-    val out = runJvm("the0.bots.Probe", Seq("parse"), env = Map("BOT_ID" -> "from-env", "BOT_CONFIG" -> "[1]"),
+    val out = runJvm("the0.bots.Probe", Seq("parse"), env = Map("BOT_ID" -> "from-env", "BOT_CONFIG" -> """{"n":1}"""),
       props = Map("BOT_ID" -> "from-prop"))
-    assert(out == Outcome(0, "from-prop [1]\n", ""), out)
+    assert(out == Outcome(0, "from-prop {\"n\":1}\n", ""), out)
   }
