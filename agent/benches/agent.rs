@@ -176,7 +176,7 @@ impl Poller {
     /// The content of `key`'s state file in the stored state of `bot_id`.
     fn value(&self, bot_id: &str, key: &str) -> Option<Vec<u8>> {
         let archive = self.archive(&format!("{bot_id}/state.tar.gz"))?;
-        let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(&archive[..]));
+        let mut tar = tar::Archive::new(flate2::read::MultiGzDecoder::new(&archive[..]));
         let wanted = format!(".the0-state/{key}.json");
         for entry in tar.entries().ok()? {
             let mut entry = entry.ok()?;

@@ -58,7 +58,35 @@ pub fn extract_into(
     })?;
     let file =
         File::open(archive).map_err(|e| ArchiveError::io(format!("cannot open {}", archive.display()), e))?;
+    staged(dest, limits, purpose, |sink| match format {
+        Format::Zip => extract_zip(file, sink),
+        Format::TarGz => {
+            // Every member: a gzip file may hold many (the agent's segmented archives do), and a
+            // plain `GzDecoder` stops after the first, silently dropping the rest of the tree.
+            extract_tar(flate2::read::MultiGzDecoder::new(io::BufReader::new(file)), sink)
+        }
+    })
+}
 
+/// Extracts an uncompressed tar stream (the parallel restore decompresses the segments of a
+/// state archive itself) into `dest`, as [`extract_into`] does. A stream that fails midway
+/// leaves `dest` as it was.
+pub fn extract_tar_stream(
+    tar: impl Read,
+    dest: &Path,
+    limits: Limits,
+    purpose: Purpose,
+) -> Result<ExtractStats, ArchiveError> {
+    staged(dest, limits, purpose, |sink| extract_tar(tar, sink))
+}
+
+/// Runs `extract` into a fresh staging directory and commits it into `dest` if it succeeded.
+fn staged(
+    dest: &Path,
+    limits: Limits,
+    purpose: Purpose,
+    extract: impl FnOnce(&mut Sink<'_>) -> Result<(), ArchiveError>,
+) -> Result<ExtractStats, ArchiveError> {
     let stage = staging_dir(dest);
     remove_any(&stage).map_err(|e| ArchiveError::io(format!("cannot clear {}", stage.display()), e))?;
     fs::create_dir_all(&stage)
@@ -69,10 +97,7 @@ pub fn extract_into(
         purpose,
         stats: ExtractStats::default(),
     };
-    let extracted = match format {
-        Format::Zip => extract_zip(file, &mut sink),
-        Format::TarGz => extract_tar_gz(file, &mut sink),
-    };
+    let extracted = extract(&mut sink);
     let committed = extracted.and_then(|()| commit(&stage, dest, purpose));
     let _ = remove_any(&stage);
     committed.map(|()| sink.stats)
@@ -132,7 +157,9 @@ fn remove_any(path: &Path) -> io::Result<()> {
 /// Kinds of entries both formats have.
 enum Kind<'a> {
     Directory,
-    File(&'a mut dyn Read),
+    /// The content and the modification time (seconds) to restore, if the archive has one:
+    /// a restored file keeps its mtime, so the next upload can reuse its segment.
+    File(&'a mut dyn Read, Option<u64>),
     Symlink(Vec<u8>),
     Refused(&'static str),
 }
@@ -196,7 +223,7 @@ impl Sink<'_> {
                 fs::create_dir_all(&path).map_err(write_error)?;
                 set_mode(&path, mode.unwrap_or(0o755) | 0o700).map_err(write_error)
             }
-            Kind::File(reader) => {
+            Kind::File(reader, mtime) => {
                 create_parent(&path).map_err(write_error)?;
                 let mut file = match open_for_extraction(&path) {
                     Ok(file) => file,
@@ -208,6 +235,10 @@ impl Sink<'_> {
                 let written = self.copy_limited(&shown, reader, &mut file)?;
                 self.stats.files += 1;
                 self.stats.bytes += written;
+                if let Some(mtime) = mtime {
+                    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(mtime);
+                    file.set_modified(time).map_err(write_error)?;
+                }
                 set_mode(&path, mode.unwrap_or(0o644)).map_err(write_error)
             }
             Kind::Symlink(target) => {
@@ -350,7 +381,7 @@ fn extract_zip(mut file: File, sink: &mut Sink<'_>) -> Result<(), ArchiveError> 
                 .map_err(|e| ArchiveError::refused(&shown_name(&name), capped(&e.to_string())))?;
             sink.entry(&name, mode, Kind::Symlink(target))?;
         } else {
-            sink.entry(&name, mode, Kind::File(&mut data))?;
+            sink.entry(&name, mode, Kind::File(&mut data, None))?;
         }
     }
     Ok(())
@@ -365,9 +396,8 @@ fn special_file_reason(file_type: u32) -> &'static str {
     }
 }
 
-fn extract_tar_gz(file: File, sink: &mut Sink<'_>) -> Result<(), ArchiveError> {
-    let gzip = flate2::read::GzDecoder::new(io::BufReader::new(file));
-    let mut archive = tar::Archive::new(TarGuard::new(gzip));
+fn extract_tar(tar: impl Read, sink: &mut Sink<'_>) -> Result<(), ArchiveError> {
+    let mut archive = tar::Archive::new(TarGuard::new(tar));
     // The last entry read, to say where a corrupt stream broke.
     let mut last: Option<String> = None;
     let corrupt = |e: io::Error, last: &Option<String>| {
@@ -392,7 +422,10 @@ fn extract_tar_gz(file: File, sink: &mut Sink<'_>) -> Result<(), ArchiveError> {
         use tar::EntryType;
         match entry.header().entry_type() {
             EntryType::Directory => sink.entry(&name, mode, Kind::Directory)?,
-            EntryType::Regular | EntryType::Continuous => sink.entry(&name, mode, Kind::File(&mut entry))?,
+            EntryType::Regular | EntryType::Continuous => {
+                let mtime = entry.header().mtime().ok();
+                sink.entry(&name, mode, Kind::File(&mut entry, mtime))?
+            }
             EntryType::Symlink => {
                 let target = entry
                     .link_name_bytes()

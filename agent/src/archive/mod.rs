@@ -19,7 +19,7 @@ mod tar_guard;
 mod tests;
 mod zip_reader;
 
-pub use extract::{ExtractStats, Purpose, extract_into};
+pub use extract::{ExtractStats, Purpose, extract_into, extract_tar_stream};
 pub use pack::{EntryKind, pack};
 
 use std::path::PathBuf;

@@ -41,10 +41,7 @@ pub fn pack<'a, W: Write>(
                 let file = File::open(&path).map_err(context)?;
                 let meta = file.metadata().map_err(context)?;
                 let mut header = header_for(&meta, tar::EntryType::Regular, meta.len());
-                let mut exact = ExactReader {
-                    inner: file.take(meta.len()),
-                    remaining: meta.len(),
-                };
+                let mut exact = ExactReader::new(file.take(meta.len()), meta.len());
                 builder
                     .append_data(&mut header, relative, &mut exact)
                     .map_err(context)?;
@@ -62,7 +59,7 @@ pub fn pack<'a, W: Write>(
     builder.into_inner()?.finish()
 }
 
-fn header_for(meta: &fs::Metadata, kind: tar::EntryType, size: u64) -> tar::Header {
+pub(super) fn header_for(meta: &fs::Metadata, kind: tar::EntryType, size: u64) -> tar::Header {
     let mut header = tar::Header::new_gnu();
     header.set_entry_type(kind);
     header.set_size(size);
@@ -73,9 +70,15 @@ fn header_for(meta: &fs::Metadata, kind: tar::EntryType, size: u64) -> tar::Head
 
 /// Reads exactly `remaining` bytes or fails: a file truncated mid-read must not produce an
 /// archive whose entry is shorter than its header says.
-struct ExactReader<R> {
+pub(super) struct ExactReader<R> {
     inner: R,
     remaining: u64,
+}
+
+impl<R> ExactReader<R> {
+    pub(super) fn new(inner: R, remaining: u64) -> Self {
+        ExactReader { inner, remaining }
+    }
 }
 
 impl<R: Read> Read for ExactReader<R> {

@@ -6,6 +6,7 @@
 //! state in `bot-state/<bot id>/state.tar.gz`, logs in `bot-logs/logs/<bot id>/<YYYYMMDD>.log`,
 //! query results in `query-results/<QUERY_RESULT_KEY>`.
 
+mod compose;
 mod local;
 mod parts;
 mod s3;
@@ -15,6 +16,9 @@ use std::future::Future;
 use std::path::Path;
 use std::time::SystemTime;
 
+pub use compose::{
+    ComposeItem, ComposeReceiver, ComposeSource, Composed, PartGrouper, compose_channel, same_etag,
+};
 pub use local::LocalStore;
 pub use parts::{MIN_PART_BYTES, PART_BYTES, Part, PartReceiver, PartWriter, part_channel};
 pub use s3::{S3Config, S3Store};
@@ -55,6 +59,9 @@ pub type Metadata = BTreeMap<String, String>;
 pub struct ObjectInfo {
     pub size: u64,
     pub metadata: Metadata,
+    /// Changes whenever the object is written: S3's ETag, a stamp of the file in the local
+    /// store. What a composed write and a manifest pin the object's version by.
+    pub etag: String,
 }
 
 /// An object store. Every method is safe to retry: writes replace whole objects, and an object
@@ -98,6 +105,31 @@ pub trait ObjectStore: Send + Sync + 'static {
         content_type: &str,
         metadata: &Metadata,
     ) -> impl Future<Output = StoreResult<u64>> + Send;
+
+    /// Reads bytes `start..end` (end exclusive) of an object, only if its ETag is still `etag`
+    /// (a manifest describes one version; another one fails instead of mixing versions).
+    fn get_range(
+        &self,
+        bucket: &str,
+        key: &str,
+        start: u64,
+        end: u64,
+        etag: &str,
+    ) -> impl Future<Output = StoreResult<Vec<u8>>> + Send;
+
+    /// Writes `key` from the items of `items`: ranges copied from `source` (pinned by its ETag)
+    /// and uploaded bytes (see [`ComposeItem`]). Like [`ObjectStore::put_parts`], the object
+    /// appears only when [`ComposeItem::End`] has arrived and every part succeeded; otherwise
+    /// the previous object stays as it was.
+    fn compose(
+        &self,
+        bucket: &str,
+        key: &str,
+        source: Option<&ComposeSource>,
+        items: ComposeReceiver,
+        content_type: &str,
+        metadata: &Metadata,
+    ) -> impl Future<Output = StoreResult<Composed>> + Send;
 
     /// Appends `bytes` to an object, creating it if needed (log files). The object's metadata
     /// becomes `metadata`, in the same atomic step as the new content.
@@ -159,6 +191,11 @@ impl Buckets {
 /// Object key of a bot's state archive.
 pub fn state_key(bot_id: &str) -> String {
     format!("{bot_id}/state.tar.gz")
+}
+
+/// Object key of the manifest of a bot's state archive (see `crate::archive::segmented`).
+pub fn state_manifest_key(bot_id: &str) -> String {
+    format!("{bot_id}/state.manifest.json")
 }
 
 /// Object key of a bot's log file for a UTC date (`YYYYMMDD`).

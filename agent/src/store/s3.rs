@@ -21,8 +21,20 @@ use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use bytes::Bytes;
 use tokio::io::AsyncWriteExt;
 
+use super::compose::next_item;
 use super::parts::next_part;
-use super::{MIN_PART_BYTES, Metadata, ObjectInfo, ObjectStore, PartReceiver, StoreError, StoreResult};
+use super::{
+    ComposeItem, ComposeReceiver, ComposeSource, Composed, MIN_PART_BYTES, Metadata, ObjectInfo, ObjectStore,
+    PartReceiver, StoreError, StoreResult,
+};
+
+/// Parts of a composed write in flight at once. Copies are cheap for the agent (the server does
+/// the work) but each takes a round trip and the server's copy time: issued together, a change
+/// in 1 GiB of state does not wait for ~100 sequential copies.
+const COMPOSE_COPIES_IN_FLIGHT: usize = 16;
+/// Uploaded parts in flight at once: each holds its bytes (a few MiB) until it is sent, and
+/// the agent's memory must stay low while it uploads 1 GiB of state.
+const COMPOSE_UPLOADS_IN_FLIGHT: usize = 1;
 
 /// Longest wait for a connection to the server.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -149,6 +161,7 @@ impl S3Store {
             Ok(head) => Ok(Some(ObjectInfo {
                 size: head.content_length().unwrap_or(0).max(0) as u64,
                 metadata: user_metadata(head.metadata()),
+                etag: head.e_tag().unwrap_or_default().to_owned(),
             })),
             // A HEAD response has no body, so no error code: the SDK maps its 404 to NotFound.
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) || is_missing(&e) => Ok(None),
@@ -338,7 +351,276 @@ async fn next_chunk(
     }
 }
 
+impl S3Store {
+    /// The multipart upload of a composed write; `pending` holds the items already received.
+    #[allow(clippy::too_many_arguments)]
+    async fn compose_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        source: Option<&ComposeSource>,
+        pending: Vec<ComposeItem>,
+        items: &mut ComposeReceiver,
+        content_type: &str,
+        metadata: &Metadata,
+    ) -> StoreResult<Composed> {
+        let created = self
+            .client
+            .create_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .set_metadata(Some(metadata.clone().into_iter().collect()))
+            .send()
+            .await
+            .map_err(|e| failure("start upload", bucket, key, e))?;
+        let upload_id = created.upload_id().unwrap_or_default().to_owned();
+        let composed = self
+            .compose_parts(bucket, key, source, &upload_id, pending, items)
+            .await;
+        if composed.is_err() {
+            self.abort(bucket, key, &upload_id).await;
+        }
+        composed
+    }
+
+    /// Sends every part (a bounded number at once) and completes the upload.
+    async fn compose_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        source: Option<&ComposeSource>,
+        upload_id: &str,
+        pending: Vec<ComposeItem>,
+        items: &mut ComposeReceiver,
+    ) -> StoreResult<Composed> {
+        use std::sync::Arc;
+        use tokio::sync::Semaphore;
+        let copy_slots = Arc::new(Semaphore::new(COMPOSE_COPIES_IN_FLIGHT));
+        let upload_slots = Arc::new(Semaphore::new(COMPOSE_UPLOADS_IN_FLIGHT));
+        let mut running = tokio::task::JoinSet::new();
+        let mut composed = Composed::default();
+        let mut pending = pending.into_iter();
+        let mut number = 0i32;
+        let mut parts = Vec::new();
+        loop {
+            let item = match pending.next() {
+                Some(item) => item,
+                None => next_item(items)
+                    .await
+                    .map_err(|e| StoreError::new("upload", bucket, key, e))?,
+            };
+            // A part that already failed ends the upload without waiting for the producer.
+            while let Some(done) = running.try_join_next() {
+                parts.push(done.map_err(|e| StoreError::new("upload", bucket, key, e))??);
+            }
+            let job = match item {
+                ComposeItem::End => break,
+                ComposeItem::Upload(bytes) if bytes.is_empty() => continue,
+                ComposeItem::Upload(bytes) => {
+                    composed.uploaded += bytes.len() as u64;
+                    composed.size += bytes.len() as u64;
+                    PartJob::Upload(bytes)
+                }
+                ComposeItem::Copy { start, end } => {
+                    let source = source.ok_or_else(|| {
+                        StoreError::new("upload", bucket, key, "a copied part without a source object")
+                    })?;
+                    composed.copied += end - start;
+                    composed.size += end - start;
+                    PartJob::Copy {
+                        source: format!("{bucket}/{}", source.key),
+                        range: format!("bytes={start}-{}", end.saturating_sub(1)),
+                        etag: source.etag.clone(),
+                    }
+                }
+            };
+            number += 1;
+            let slots = match job {
+                PartJob::Upload(_) => &upload_slots,
+                PartJob::Copy { .. } => &copy_slots,
+            };
+            let slot = Arc::clone(slots)
+                .acquire_owned()
+                .await
+                .expect("the semaphore is never closed");
+            let (client, bucket, key, upload_id) = (
+                self.client.clone(),
+                bucket.to_owned(),
+                key.to_owned(),
+                upload_id.to_owned(),
+            );
+            running.spawn(async move {
+                let part = job.send(&client, &bucket, &key, &upload_id, number).await;
+                drop(slot);
+                part
+            });
+        }
+        while let Some(done) = running.join_next().await {
+            parts.push(done.map_err(|e| StoreError::new("upload", bucket, key, e))??);
+        }
+        parts.sort_by_key(|p| p.part_number());
+        let completed = self
+            .client
+            .complete_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+            .send()
+            .await
+            .map_err(|e| failure("complete upload", bucket, key, e))?;
+        composed.etag = completed.e_tag().unwrap_or_default().to_owned();
+        Ok(composed)
+    }
+}
+
+/// One part of a composed upload, sent on its own task.
+enum PartJob {
+    Upload(Bytes),
+    Copy {
+        /// `bucket/key`.
+        source: String,
+        /// `bytes=a-b`, inclusive.
+        range: String,
+        etag: String,
+    },
+}
+
+impl PartJob {
+    async fn send(
+        self,
+        client: &Client,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        number: i32,
+    ) -> StoreResult<CompletedPart> {
+        let etag = match self {
+            PartJob::Upload(bytes) => client
+                .upload_part()
+                .bucket(bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .part_number(number)
+                .body(ByteStream::from(bytes))
+                .send()
+                .await
+                .map_err(|e| failure("upload part", bucket, key, e))?
+                .e_tag()
+                .unwrap_or_default()
+                .to_owned(),
+            PartJob::Copy { source, range, etag } => client
+                .upload_part_copy()
+                .bucket(bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .part_number(number)
+                .copy_source(source)
+                .copy_source_range(range)
+                .copy_source_if_match(etag)
+                .send()
+                .await
+                .map_err(|e| failure("copy part", bucket, key, e))?
+                .copy_part_result()
+                .and_then(|r| r.e_tag())
+                .unwrap_or_default()
+                .to_owned(),
+        };
+        Ok(CompletedPart::builder().part_number(number).e_tag(etag).build())
+    }
+}
+
 impl ObjectStore for S3Store {
+    async fn get_range(
+        &self,
+        bucket: &str,
+        key: &str,
+        start: u64,
+        end: u64,
+        etag: &str,
+    ) -> StoreResult<Vec<u8>> {
+        if end <= start {
+            return Ok(Vec::new());
+        }
+        let object = self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .range(format!("bytes={start}-{}", end - 1))
+            .if_match(etag)
+            .send()
+            .await
+            .map_err(|e| failure("get range", bucket, key, e))?;
+        let mut bytes = Vec::with_capacity((end - start) as usize);
+        let mut body = object.body;
+        while let Some(chunk) = next_chunk(&mut body, "get range", bucket, key).await? {
+            bytes.extend_from_slice(&chunk);
+        }
+        if bytes.len() as u64 != end - start {
+            return Err(StoreError::new(
+                "get range",
+                bucket,
+                key,
+                format!("asked for {} bytes, got {}", end - start, bytes.len()),
+            ));
+        }
+        Ok(bytes)
+    }
+
+    async fn compose(
+        &self,
+        bucket: &str,
+        key: &str,
+        source: Option<&ComposeSource>,
+        mut items: ComposeReceiver,
+        content_type: &str,
+        metadata: &Metadata,
+    ) -> StoreResult<Composed> {
+        let first = next_item(&mut items)
+            .await
+            .map_err(|e| StoreError::new("upload", bucket, key, e))?;
+        if let ComposeItem::Upload(bytes) = &first {
+            let second = next_item(&mut items)
+                .await
+                .map_err(|e| StoreError::new("upload", bucket, key, e))?;
+            if second == ComposeItem::End {
+                // Small enough for one request.
+                let size = bytes.len() as u64;
+                self.put_with(bucket, key, bytes.to_vec(), content_type, metadata)
+                    .await?;
+                let etag = self.info(bucket, key).await?.map(|i| i.etag).unwrap_or_default();
+                return Ok(Composed {
+                    size,
+                    etag,
+                    uploaded: size,
+                    copied: 0,
+                });
+            }
+            return self
+                .compose_multipart(
+                    bucket,
+                    key,
+                    source,
+                    vec![first, second],
+                    &mut items,
+                    content_type,
+                    metadata,
+                )
+                .await;
+        }
+        self.compose_multipart(
+            bucket,
+            key,
+            source,
+            vec![first],
+            &mut items,
+            content_type,
+            metadata,
+        )
+        .await
+    }
     async fn download(&self, bucket: &str, key: &str, dest: &Path) -> StoreResult<Option<Metadata>> {
         let object = match self.client.get_object().bucket(bucket).key(key).send().await {
             Ok(object) => object,

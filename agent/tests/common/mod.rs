@@ -378,7 +378,7 @@ impl StoreView<'_> {
     pub fn state_files(&self, bot: &str) -> Option<BTreeMap<String, Vec<u8>>> {
         let archive = self.get("bot-state", &format!("{bot}/state.tar.gz"))?;
         let mut files = BTreeMap::new();
-        let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(&archive[..]));
+        let mut tar = tar::Archive::new(flate2::read::MultiGzDecoder::new(&archive[..]));
         for entry in tar.entries().unwrap() {
             let mut entry = entry.unwrap();
             if entry.header().entry_type().is_file() {

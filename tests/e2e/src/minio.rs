@@ -194,7 +194,7 @@ impl Minio {
     /// The content of `path` (relative to /state) in `bot`'s stored state archive, if stored.
     pub fn state_file(&self, bot: &str, path: &str) -> Option<Vec<u8>> {
         let archive = self.get("bot-state", &format!("{bot}/state.tar.gz"))?;
-        let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(&archive[..]));
+        let mut tar = tar::Archive::new(flate2::read::MultiGzDecoder::new(&archive[..]));
         let mut entries = tar.entries().expect("a tar.gz state archive");
         let mut entry = entries
             .find(|entry| {
