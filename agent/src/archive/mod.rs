@@ -14,6 +14,7 @@
 mod extract;
 mod pack;
 pub mod rules;
+pub mod segmented;
 mod tar_guard;
 #[cfg(test)]
 mod tests;

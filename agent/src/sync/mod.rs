@@ -13,8 +13,10 @@ pub mod changes;
 pub mod generation;
 pub mod live;
 mod logs;
+mod restore;
 mod state;
 pub mod tree;
+pub mod upload;
 
 pub use logs::{LogSync, format_chunk, format_line};
 pub use state::{Restored, StateOutcome, StateSync, holds_state, state_limits};
@@ -103,7 +105,8 @@ impl<S: ObjectStore> Syncer<S> {
                     bytes,
                     entries,
                     generation,
-                } => tracing::info!(bytes, entries, generation, "state uploaded"),
+                    sent,
+                } => tracing::info!(bytes, entries, generation, sent, "state uploaded"),
                 StateOutcome::OverLimit(message) => tracing::error!("{message}"),
             }
         }

@@ -21,11 +21,13 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use crate::archive::{self, AGENT_PRIVATE_PREFIX, Limits, Purpose};
-use crate::store::{ObjectStore, PartWriter, part_channel, state_key};
+use crate::store::{ObjectStore, state_key, state_manifest_key};
 
 use super::SyncError;
 use super::generation::{self, Decision, Record, Uploaded, generation_metadata, stored_generation};
+use super::restore;
 use super::tree::{Scanner, Tree};
+use super::upload::{Target, local_manifest_path};
 
 /// `MAX_STATE_FILE_SIZE_MB` and `MAX_STATE_SIZE_MB` (upstream defaults 10 and 8192), plus the
 /// entry limit of archives (`THE0_MAX_ARCHIVE_ENTRIES`, default 65,536).
@@ -45,9 +47,12 @@ pub enum StateOutcome {
     Unchanged,
     /// A new archive is stored.
     Uploaded {
+        /// Size of the new archive.
         bytes: u64,
         entries: usize,
         generation: u64,
+        /// Bytes sent to the store (the rest was copied inside it from the previous archive).
+        sent: u64,
     },
     /// The tree breaks a limit; nothing was uploaded. The text names the culprit.
     OverLimit(String),
@@ -77,6 +82,7 @@ pub struct StateSync<S> {
     store: Arc<S>,
     bucket: String,
     key: String,
+    manifest_key: String,
     root: PathBuf,
     /// Shared with the blocking scan, so that a sync cancelled mid-scan (the stop budget ran out)
     /// leaves the scanner in place for the final sync.
@@ -104,6 +110,7 @@ impl<S: ObjectStore> StateSync<S> {
             store,
             bucket: bucket.to_owned(),
             key: state_key(bot_id),
+            manifest_key: state_manifest_key(bot_id),
             root: root.to_path_buf(),
             scanner: Arc::new(Mutex::new(Scanner::new(root))),
             limits,
@@ -141,11 +148,8 @@ impl<S: ObjectStore> StateSync<S> {
         std::fs::create_dir_all(&self.root)
             .map_err(|e| SyncError::io(format!("cannot create {}", self.root.display()), e))?;
         let record = Record::load(&self.root);
-        let stored = self
-            .store
-            .head(&self.bucket, &self.key)
-            .await?
-            .map(|info| stored_generation(&info.metadata));
+        let info = self.store.head(&self.bucket, &self.key).await?;
+        let stored = info.as_ref().map(|info| stored_generation(&info.metadata));
         match generation::decide(record.as_ref(), holds_state(&self.root), stored) {
             Decision::NothingStored => {
                 self.generation = Some(record.as_ref().map_or(0, |r| r.generation));
@@ -160,11 +164,51 @@ impl<S: ObjectStore> StateSync<S> {
                 self.uploaded = record.and_then(|r| r.uploaded_digest(stored));
                 Ok(Restored::KeptLocal { local, stored })
             }
-            Decision::Restore { .. } => self.download_and_extract().await,
+            Decision::Restore { .. } => {
+                let etag = info.map(|info| info.etag).unwrap_or_default();
+                self.download_and_extract(&etag).await
+            }
         }
     }
 
-    async fn download_and_extract(&mut self) -> Result<Restored, SyncError> {
+    /// Restores the object of version `etag`: its segments in parallel when its manifest is
+    /// stored and describes it, else (or if that fails) the whole object in one stream.
+    async fn download_and_extract(&mut self, etag: &str) -> Result<Restored, SyncError> {
+        let manifest = restore::stored_manifest(&*self.store, &self.bucket, &self.manifest_key, etag).await;
+        let mut extracted = None;
+        if let Some(manifest) = &manifest {
+            match restore::extract_segments(
+                Arc::clone(&self.store),
+                &self.bucket,
+                &self.key,
+                manifest,
+                self.root.clone(),
+                self.limits,
+            )
+            .await
+            {
+                Ok(stats) => extracted = Some((stats, manifest.generation)),
+                // The refusal of an entry would be the same in one stream: not worth a retry.
+                Err(SyncError::Archive(e @ archive::ArchiveError::Refused { .. })) => return Err(e.into()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "parallel state restore failed: restoring in one stream")
+                }
+            }
+        }
+        let outcome = match extracted {
+            Some((stats, generation)) => self.restored(stats, generation).await,
+            None => self.download_whole().await,
+        };
+        if let (Ok(Restored::Extracted { .. }), Some(manifest)) = (&outcome, manifest)
+            && let Err(e) = manifest.save(&local_manifest_path(&self.root))
+        {
+            tracing::warn!(error = %e, "cannot save the state manifest: the next upload is a full one");
+        }
+        outcome
+    }
+
+    /// The single-stream restore: the whole object into a file, then extracted.
+    async fn download_whole(&mut self) -> Result<Restored, SyncError> {
         let download = self.root.join(format!("{AGENT_PRIVATE_PREFIX}-restore.tar.gz"));
         let outcome = async {
             let Some(metadata) = self.store.download(&self.bucket, &self.key, &download).await? else {
@@ -178,26 +222,35 @@ impl<S: ObjectStore> StateSync<S> {
             })
             .await
             .map_err(|e| SyncError::io("restore task failed", std::io::Error::other(e)))??;
-            let tree = self.scan().await?;
-            self.uploaded = Some(tree.digest);
-            self.generation = Some(generation);
-            self.save_record(Record {
-                generation,
-                uploaded: Some(Uploaded {
-                    generation,
-                    digest: tree.digest.to_hex().to_string(),
-                }),
-            });
-            Ok(Restored::Extracted {
-                files: stats.files,
-                bytes: stats.bytes,
-                generation,
-                skipped: stats.skipped,
-            })
+            self.restored(stats, generation).await
         }
         .await;
         let _ = std::fs::remove_file(&download);
         outcome
+    }
+
+    /// Records a completed restore.
+    async fn restored(
+        &mut self,
+        stats: archive::ExtractStats,
+        generation: u64,
+    ) -> Result<Restored, SyncError> {
+        let tree = self.scan().await?;
+        self.uploaded = Some(tree.digest);
+        self.generation = Some(generation);
+        self.save_record(Record {
+            generation,
+            uploaded: Some(Uploaded {
+                generation,
+                digest: tree.digest.to_hex().to_string(),
+            }),
+        });
+        Ok(Restored::Extracted {
+            files: stats.files,
+            bytes: stats.bytes,
+            generation,
+            skipped: stats.skipped,
+        })
     }
 
     /// Uploads the state if it changed since the last upload.
@@ -236,33 +289,23 @@ impl<S: ObjectStore> StateSync<S> {
             generation,
             "uploading state"
         );
-        let (writer, parts) = part_channel();
-        let root = self.root.clone();
-        let entries: Vec<_> = tree.entries.iter().map(|e| (e.path.clone(), e.kind)).collect();
-        // A packing failure drops the writer before its last part, which aborts the upload.
-        let producer = tokio::task::spawn_blocking(move || {
-            archive::pack(
-                &root,
-                entries.iter().map(|(path, kind)| (path.as_path(), *kind)),
-                writer,
-            )
-            .and_then(PartWriter::finish)
-        });
-        let uploaded = self
-            .store
-            .put_parts(
-                &self.bucket,
-                &self.key,
-                parts,
-                "application/gzip",
+        let target = self.target();
+        let previous = target.usable_manifest(&self.root).await;
+        let upload = target
+            .upload(
+                &self.root,
+                tree.entries.clone(),
+                generation,
                 &generation_metadata(generation),
+                previous,
             )
-            .await;
-        let packed = producer
-            .await
-            .map_err(|e| SyncError::io("archive task failed", std::io::Error::other(e)))?;
-        packed.map_err(|e| SyncError::io(format!("cannot archive {}", self.root.display()), e))?;
-        let bytes = uploaded?;
+            .await?;
+        let bytes = upload.manifest.size;
+        tracing::debug!(
+            sent = upload.uploaded,
+            copied = upload.copied,
+            "state archive composed"
+        );
         self.uploaded = Some(tree.digest);
         self.generation = Some(generation);
         record.uploaded = Some(Uploaded {
@@ -274,7 +317,17 @@ impl<S: ObjectStore> StateSync<S> {
             bytes,
             entries: tree.entries.len(),
             generation,
+            sent: upload.uploaded,
         })
+    }
+
+    fn target(&self) -> Target<'_, S> {
+        Target {
+            store: &*self.store,
+            bucket: &self.bucket,
+            key: &self.key,
+            manifest_key: &self.manifest_key,
+        }
     }
 
     /// What the next sync would upload, for the log line of a sync that could not finish:

@@ -22,6 +22,22 @@ pub struct Entry {
     pub kind: EntryKind,
     /// Size in bytes (files only).
     pub size: u64,
+    /// Permission bits as archived (`mode & 0o7777`).
+    pub mode: u32,
+    /// Modification time in whole seconds, as a tar header holds it (files and links).
+    pub mtime: i64,
+    /// Content digest (files) or link target (symlinks): with the fields above, what decides
+    /// the entry's bytes in the archive, so a segment of unchanged entries can be reused
+    /// without reading them (see [`crate::archive::segmented`]).
+    pub content: Content,
+}
+
+/// What an entry holds besides its metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Content {
+    Directory,
+    File(blake3::Hash),
+    Symlink(PathBuf),
 }
 
 /// A scan's result.
@@ -137,9 +153,9 @@ impl Scanner {
                     skipped.push((relative, reason));
                     continue;
                 }
-                let (kind, size) = if file_type.is_dir() {
+                let (kind, size, content) = if file_type.is_dir() {
                     subdirs.push(relative.clone());
-                    (EntryKind::Directory, 0)
+                    (EntryKind::Directory, 0, Content::Directory)
                 } else if file_type.is_file() {
                     let stamp = Stamp::of(&meta);
                     let digest = match self.known.get(&relative) {
@@ -155,10 +171,10 @@ impl Scanner {
                     seen.insert(relative.clone(), (stamp, digest));
                     hasher.update(digest.as_bytes());
                     total_bytes += stamp.size;
-                    (EntryKind::File, stamp.size)
-                } else if let Some(target) = &link_target {
+                    (EntryKind::File, stamp.size, Content::File(digest))
+                } else if let Some(target) = link_target {
                     hasher.update(target.as_os_str().as_bytes());
-                    (EntryKind::Symlink, 0)
+                    (EntryKind::Symlink, 0, Content::Symlink(target))
                 } else {
                     continue; // sockets, pipes, devices: not state
                 };
@@ -170,6 +186,9 @@ impl Scanner {
                     path: relative,
                     kind,
                     size,
+                    mode: meta.mode() & 0o7777,
+                    mtime: meta.mtime(),
+                    content,
                 });
             }
             // Reverse so that the stack pops subdirectories in name order.
