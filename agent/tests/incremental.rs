@@ -119,6 +119,16 @@ impl Bot {
         }
     }
 
+    /// A bot whose populated state has been uploaded once.
+    fn synced() -> (Bot, std::path::PathBuf, StateSync<S3Store>) {
+        let bot = Bot::start();
+        let root = bot.state();
+        populate(&root);
+        let mut syncer = bot.syncer(&root);
+        bot.sync(&mut syncer);
+        (bot, root, syncer)
+    }
+
     fn state(&self) -> std::path::PathBuf {
         self.dir.path().join("state")
     }
@@ -285,11 +295,7 @@ fn a_change_uploads_its_segment_and_every_reader_extracts_the_composed_object() 
 
 #[test]
 fn a_lost_stale_or_wrong_manifest_means_a_full_upload_of_the_right_tree() {
-    let bot = Bot::start();
-    let root = bot.state();
-    populate(&root);
-    let mut syncer = bot.syncer(&root);
-    bot.sync(&mut syncer);
+    let (bot, root, mut syncer) = Bot::synced();
     let local_manifest = root.join(".the0-agent-manifest.json");
     assert!(local_manifest.exists());
 
@@ -334,11 +340,7 @@ fn a_lost_stale_or_wrong_manifest_means_a_full_upload_of_the_right_tree() {
 
 #[test]
 fn a_composed_write_that_fails_leaves_the_previous_object() {
-    let bot = Bot::start();
-    let root = bot.state();
-    populate(&root);
-    let mut syncer = bot.syncer(&root);
-    bot.sync(&mut syncer);
+    let (bot, _, _) = Bot::synced();
     let before = bot.object();
     let etag = bot.etag();
     let compose = |source_etag: &str, items: Vec<ComposeItem>| {

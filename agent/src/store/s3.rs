@@ -169,6 +169,28 @@ impl S3Store {
         }
     }
 
+    /// Starts a multipart upload of `key` with its content type and metadata; returns its id.
+    async fn start_multipart(
+        &self,
+        operation: &'static str,
+        bucket: &str,
+        key: &str,
+        content_type: &str,
+        metadata: &Metadata,
+    ) -> StoreResult<String> {
+        let created = self
+            .client
+            .create_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .set_metadata(Some(metadata.clone().into_iter().collect()))
+            .send()
+            .await
+            .map_err(|e| failure(operation, bucket, key, e))?;
+        Ok(created.upload_id().unwrap_or_default().to_owned())
+    }
+
     /// Uploads `first` and the rest of `parts` as a multipart upload; aborts it on any failure.
     async fn multipart(
         &self,
@@ -179,17 +201,9 @@ impl S3Store {
         content_type: &str,
         metadata: &Metadata,
     ) -> StoreResult<u64> {
-        let created = self
-            .client
-            .create_multipart_upload()
-            .bucket(bucket)
-            .key(key)
-            .content_type(content_type)
-            .set_metadata(Some(metadata.clone().into_iter().collect()))
-            .send()
-            .await
-            .map_err(|e| failure("start upload", bucket, key, e))?;
-        let upload_id = created.upload_id().unwrap_or_default().to_owned();
+        let upload_id = self
+            .start_multipart("start upload", bucket, key, content_type, metadata)
+            .await?;
         let uploaded = async {
             let mut completed = Vec::new();
             let mut size = first.len() as u64;
@@ -364,17 +378,9 @@ impl S3Store {
         content_type: &str,
         metadata: &Metadata,
     ) -> StoreResult<Composed> {
-        let created = self
-            .client
-            .create_multipart_upload()
-            .bucket(bucket)
-            .key(key)
-            .content_type(content_type)
-            .set_metadata(Some(metadata.clone().into_iter().collect()))
-            .send()
-            .await
-            .map_err(|e| failure("start upload", bucket, key, e))?;
-        let upload_id = created.upload_id().unwrap_or_default().to_owned();
+        let upload_id = self
+            .start_multipart("start upload", bucket, key, content_type, metadata)
+            .await?;
         let composed = self
             .compose_parts(bucket, key, source, &upload_id, pending, items)
             .await;
@@ -715,17 +721,9 @@ impl ObjectStore for S3Store {
             }
             Some(_) => {}
         }
-        let created = self
-            .client
-            .create_multipart_upload()
-            .bucket(bucket)
-            .key(key)
-            .content_type(CONTENT_TYPE)
-            .set_metadata(Some(metadata.clone().into_iter().collect()))
-            .send()
-            .await
-            .map_err(|e| failure("start append", bucket, key, e))?;
-        let upload_id = created.upload_id().unwrap_or_default().to_owned();
+        let upload_id = self
+            .start_multipart("start append", bucket, key, CONTENT_TYPE, metadata)
+            .await?;
         let appended = async {
             let copied = self
                 .client
