@@ -32,7 +32,7 @@ BINDING_CRATES := --exclude the0-python --exclude the0-node
 # `make test-orchestrator` run them.
 E2E_CRATES := --exclude the0-e2e --exclude the0-orchestrator
 
-.PHONY: help run agent testbot images test deps deps-orchestrator bench lint test-rust test-agent-static test-orchestrator test-ffi test-node test-python test-csharp test-haskell dist-haskell test-scala test-cpp test-conformance test-images bench-rust bench-node bench-python bench-csharp bench-haskell bench-scala bench-cpp bench-images bench-orchestrator build
+.PHONY: help run agent testbot images test deps deps-orchestrator bench lint test-rust test-agent-static test-orchestrator test-ffi test-node test-python test-csharp test-haskell dist-haskell test-scala test-cpp test-conformance test-images bench-rust bench-incsync bench-node bench-python bench-csharp bench-haskell bench-scala bench-cpp bench-images bench-orchestrator build
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -136,13 +136,19 @@ dist-haskell:
 test-conformance: test-ffi test-node test-python test-csharp test-haskell test-scala test-cpp
 	tests/conformance/scripts/cross-read.sh
 
-bench: bench-rust bench-node bench-python bench-csharp bench-haskell bench-scala bench-cpp bench-images bench-orchestrator
+bench: bench-rust bench-incsync bench-node bench-python bench-csharp bench-haskell bench-scala bench-cpp bench-images bench-orchestrator
 
 bench-rust: deps agent
 	cargo bench -p the0-sdk --bench state -- --noplot
 	bench/query-rust.sh
 	THE0_AGENT_STATIC=$(AGENT_BIN) cargo bench -p the0-agent --bench agent
 	bench/query-front.sh
+
+# Incremental state sync (issue 21): bytes sent, CPU and time until visible after a 1 KiB change
+# in 1 GiB of state, beside a full upload; parallel vs single-stream cold start.
+# THE0_BENCH_QUICK=1 for a small run.
+bench-incsync: deps
+	cargo bench -p the0-agent --bench incsync
 
 bench-node:
 	sdk-node/scripts/bench.sh

@@ -24,7 +24,7 @@ use the0_sdk::state::Store;
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::{Agent, Minio, StoreView, agent_bin};
+use common::{Agent, Minio, StoreView, agent_bin, fill_tree};
 
 fn quick() -> bool {
     std::env::var_os("THE0_BENCH_QUICK").is_some()
@@ -43,24 +43,6 @@ fn main() {
     idle_rss(work.path());
     peak_rss_uploading(work.path(), &minio);
     binary_size();
-}
-
-/// A directory of `files` files of `size` pseudo-random (incompressible) bytes each: compressible
-/// data would make the archive, and so the upload, unrealistically small.
-fn fill_tree(root: &Path, files: usize, size: usize) {
-    let mut block = vec![0u8; size];
-    let mut x = 0x9e37_79b9_7f4a_7c15u64;
-    for i in 0..files {
-        for chunk in block.chunks_mut(8) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
-        }
-        let dir = root.join(format!("d{}", i % 16));
-        fs::create_dir_all(&dir).unwrap();
-        fs::write(dir.join(format!("f{i}.bin")), &block).unwrap();
-    }
 }
 
 fn change_detection(work: &Path) {

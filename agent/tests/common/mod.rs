@@ -504,6 +504,25 @@ pub fn state_archive(files: &[(&str, &[u8])]) -> Vec<u8> {
     tar.into_inner().unwrap().finish().unwrap()
 }
 
+/// A directory of `files` files of `size` pseudo-random (incompressible) bytes each, in 16
+/// subdirectories: compressible data would make the archive, and so the upload, unrealistically
+/// small.
+pub fn fill_tree(root: &Path, files: usize, size: usize) {
+    let mut block = vec![0u8; size];
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    for i in 0..files {
+        for chunk in block.chunks_mut(8) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
+        }
+        let dir = root.join(format!("d{}", i % 16));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join(format!("f{i}.bin")), &block).unwrap();
+    }
+}
+
 /// Writes an executable shell-script entrypoint into a code folder.
 pub fn script(dir: &Path, name: &str, body: &str) {
     let path = dir.join(name);
