@@ -17,8 +17,8 @@
 //! (never a mix). An archive without the metadata (upstream's, or written before generations) is
 //! generation 0; a tree with content but no record is generation 0 as well.
 //!
-//! Extending this (incremental sync): a manifest stored with the archive carries the same
-//! generation number; the local record can carry the manifest's digest beside `uploaded`.
+//! Incremental sync's manifest (see [`crate::archive::segmented`]) carries the same generation
+//! number as the archive it describes.
 
 use std::path::{Path, PathBuf};
 
