@@ -13,6 +13,20 @@ jar="$SCALA_CACHE/sdk/the0-sdk-0.4.0.jar"
 scratch=$(mktemp -d /tmp/the0-scala-install.XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
 
+# The offline build below can only use what the cache holds, and the bot's build needs plugins the
+# SDK's own build never fetches (maven-shade-plugin, Maven's default maven-compiler-plugin): on a
+# fresh machine they are fetched once, by an online build of a copy of the bot against the cache,
+# remembered per version of the bot's pom.
+bot_pom_digest=$(sha256sum "$ROOT/sdk-scala/upstream-style-bot/pom.xml" | cut -c1-16)
+resolved="$SCALA_CACHE/upstream-style-bot-$bot_pom_digest.resolved"
+if [[ ! -f $resolved ]]; then
+    echo "== the upstream-style bot's plugins and libraries, fetched into the cache (once per pom)"
+    cp -r "$ROOT/sdk-scala/upstream-style-bot" "$scratch/fetch"
+    the0_mvn "$scratch/fetch" upstream-style-bot-fetch -q package
+    rm -rf "$scratch/fetch"
+    touch "$resolved"
+fi
+
 echo "== a scratch Maven repository: the cached third-party artifacts, and the SDK from its jar and pom alone"
 cp -al "$CACHE/m2" "$scratch/m2"
 rm -rf "$scratch/m2/dev/the0"
