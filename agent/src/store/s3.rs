@@ -259,14 +259,16 @@ impl S3Store {
             .build())
     }
 
+    /// Completes a multipart upload; returns the new object's ETag.
     async fn complete(
         &self,
         bucket: &str,
         key: &str,
         upload_id: &str,
         parts: Vec<CompletedPart>,
-    ) -> StoreResult<()> {
-        self.client
+    ) -> StoreResult<String> {
+        let completed = self
+            .client
             .complete_multipart_upload()
             .bucket(bucket)
             .key(key)
@@ -274,8 +276,8 @@ impl S3Store {
             .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
             .send()
             .await
-            .map(drop)
-            .map_err(|e| failure("complete upload", bucket, key, e))
+            .map_err(|e| failure("complete upload", bucket, key, e))?;
+        Ok(completed.e_tag().unwrap_or_default().to_owned())
     }
 
     /// Best effort: an upload left behind is invisible and S3 lifecycle rules or the GC remove it.
@@ -466,17 +468,7 @@ impl S3Store {
             parts.push(done.map_err(|e| StoreError::new("upload", bucket, key, e))??);
         }
         parts.sort_by_key(|p| p.part_number());
-        let completed = self
-            .client
-            .complete_multipart_upload()
-            .bucket(bucket)
-            .key(key)
-            .upload_id(upload_id)
-            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
-            .send()
-            .await
-            .map_err(|e| failure("complete upload", bucket, key, e))?;
-        composed.etag = completed.e_tag().unwrap_or_default().to_owned();
+        composed.etag = self.complete(bucket, key, upload_id, parts).await?;
         Ok(composed)
     }
 }
@@ -750,6 +742,7 @@ impl ObjectStore for S3Store {
                 .await?;
             self.complete(bucket, key, &upload_id, vec![existing, added])
                 .await
+                .map(drop)
         }
         .await;
         if appended.is_err() {
