@@ -7,7 +7,7 @@
 //! are remembered until the caches show them ("expectations", as in Kubernetes' own
 //! controllers): a pass that runs in between never creates a Pod twice or deletes one twice.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -129,6 +129,62 @@ fn observed<K: Resource>(kind: Kind, object: &K, hash_key: &str, finished: bool)
     }
 }
 
+type Created = HashMap<(Kind, String), (String, Instant)>;
+
+/// Folds what was just done and is not in the caches yet into `observed`: a recent create
+/// counts as an object with its hash, a recent delete as terminating. Expectations end when the
+/// caches show them, or after [`EXPECTATION_TTL`].
+fn apply_expectations(
+    observed: &mut Vec<Observed>,
+    created: &mut Created,
+    deleted: &mut HashMap<String, Instant>,
+) {
+    let mut index: HashMap<(Kind, String), Vec<usize>> = HashMap::new();
+    for (i, object) in observed.iter().enumerate() {
+        index
+            .entry((object.kind, object.name.clone()))
+            .or_default()
+            .push(i);
+    }
+    created.retain(|key, (hash, at)| {
+        let seen = index
+            .get(key)
+            .is_some_and(|ix| ix.iter().any(|&i| observed[i].hash == *hash));
+        !seen && at.elapsed() < EXPECTATION_TTL
+    });
+    for ((kind, name), (hash, _)) in created.iter() {
+        match index.get(&(*kind, name.clone())) {
+            Some(ix) => {
+                for &i in ix {
+                    if !observed[i].terminating {
+                        observed[i].hash = hash.clone();
+                    }
+                }
+            }
+            None => observed.push(Observed {
+                kind: *kind,
+                name: name.clone(),
+                uid: String::new(),
+                resource_version: String::new(),
+                hash: hash.clone(),
+                terminating: false,
+                finished: false,
+            }),
+        }
+    }
+    let live: HashSet<&str> = observed
+        .iter()
+        .filter(|o| !o.terminating)
+        .map(|o| o.uid.as_str())
+        .collect();
+    deleted.retain(|uid, at| live.contains(uid.as_str()) && at.elapsed() < EXPECTATION_TTL);
+    for object in observed.iter_mut() {
+        if deleted.contains_key(&object.uid) {
+            object.terminating = true;
+        }
+    }
+}
+
 /// Settings of the reconcile loop.
 #[derive(Debug, Clone)]
 pub struct ControllerSettings {
@@ -159,7 +215,7 @@ struct Memory {
     desired: Vec<Desired>,
     desired_at: Option<Instant>,
     /// Objects created (kind, name) -> (hash, when), until the caches show them.
-    created: HashMap<(Kind, String), (String, Instant)>,
+    created: Created,
     /// Uids deleted, until the caches drop them or show them terminating.
     deleted: HashMap<String, Instant>,
     /// Bots whose objects cannot be built, logged once per spec.
@@ -293,41 +349,7 @@ impl Controller {
             .filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"))
             .count();
         self.metrics.bots_running.set(running as i64);
-        // Expectations: what was just done and is not in the caches yet.
-        memory.created.retain(|(kind, name), (hash, at)| {
-            let seen = observed
-                .iter()
-                .any(|o| o.kind == *kind && o.name == *name && o.hash == *hash);
-            !seen && at.elapsed() < EXPECTATION_TTL
-        });
-        for ((kind, name), (hash, _)) in &memory.created {
-            let mut found = false;
-            for object in observed.iter_mut().filter(|o| o.kind == *kind && o.name == *name) {
-                if !object.terminating {
-                    object.hash = hash.clone();
-                }
-                found = true;
-            }
-            if !found {
-                observed.push(Observed {
-                    kind: *kind,
-                    name: name.clone(),
-                    uid: String::new(),
-                    resource_version: String::new(),
-                    hash: hash.clone(),
-                    terminating: false,
-                    finished: false,
-                });
-            }
-        }
-        memory.deleted.retain(|uid, at| {
-            observed.iter().any(|o| o.uid == *uid && !o.terminating) && at.elapsed() < EXPECTATION_TTL
-        });
-        for object in observed.iter_mut() {
-            if memory.deleted.contains_key(&object.uid) {
-                object.terminating = true;
-            }
-        }
+        apply_expectations(&mut observed, &mut memory.created, &mut memory.deleted);
         let actions = plan(&memory.desired, &observed);
         if actions.is_empty() {
             return false;
@@ -439,5 +461,41 @@ impl Controller {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(name: &str, uid: &str, hash: &str) -> Observed {
+        Observed {
+            kind: Kind::Pod,
+            name: name.into(),
+            uid: uid.into(),
+            resource_version: "1".into(),
+            hash: hash.into(),
+            terminating: false,
+            finished: false,
+        }
+    }
+
+    #[test]
+    fn recent_creates_and_deletes_count_until_the_caches_show_them() {
+        let mut created = Created::new();
+        let mut deleted = HashMap::new();
+        created.insert((Kind::Pod, "bot-new".into()), ("h2".into(), Instant::now()));
+        created.insert((Kind::Pod, "bot-seen".into()), ("h1".into(), Instant::now()));
+        deleted.insert("uid-old".to_owned(), Instant::now());
+        let mut observed = vec![pod("bot-seen", "u1", "h1"), pod("bot-old", "uid-old", "h0")];
+        apply_expectations(&mut observed, &mut created, &mut deleted);
+        assert_eq!(created.len(), 1, "the seen create is forgotten");
+        let new = observed.iter().find(|o| o.name == "bot-new").unwrap();
+        assert_eq!(new.hash, "h2", "a create not yet watched counts as existing");
+        assert!(observed.iter().find(|o| o.name == "bot-old").unwrap().terminating);
+        // Once the cache drops the deleted Pod, its expectation goes too.
+        let mut observed = vec![pod("bot-new", "u2", "h2")];
+        apply_expectations(&mut observed, &mut created, &mut deleted);
+        assert!(created.is_empty() && deleted.is_empty());
     }
 }
