@@ -578,6 +578,10 @@ pub fn query_job_name(bot_id: &str, nanos: u128) -> String {
     format!("{base}{stamp}")
 }
 
+/// Seconds a query Job may outlive the gateway's own limit, so that the gateway times out first
+/// and answers 504 (the Job's deadline only backs it up).
+pub const QUERY_DEADLINE_MARGIN: u64 = 5;
+
 /// One query as a Job (contract §6c): no retries, a deadline, a TTL after it finishes (the
 /// controller deletes it as soon as it has the answer; upstream never did, §12.16).
 pub fn query_job(
@@ -615,7 +619,7 @@ pub fn query_job(
         },
         "spec": {
             "backoffLimit": 0,
-            "activeDeadlineSeconds": timeout.as_secs().max(1),
+            "activeDeadlineSeconds": timeout.as_secs().max(1) + QUERY_DEADLINE_MARGIN,
             "ttlSecondsAfterFinished": settings.query_ttl.as_secs(),
             "template": {
                 "metadata": {"labels": job_labels},
@@ -923,7 +927,11 @@ mod tests {
         assert_eq!(labels[keys::QUERY], "true");
         let spec = job.spec.unwrap();
         assert_eq!(spec.backoff_limit, Some(0));
-        assert_eq!(spec.active_deadline_seconds, Some(7));
+        assert_eq!(
+            spec.active_deadline_seconds,
+            Some(7 + 5),
+            "the gateway's limit first"
+        );
         assert_eq!(spec.ttl_seconds_after_finished, Some(300));
         let pod = spec.template.spec.unwrap();
         assert_eq!(pod.restart_policy.as_deref(), Some("Never"));

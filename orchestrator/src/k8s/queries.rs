@@ -28,6 +28,8 @@ use crate::gateway::{ANSWER_LIMIT, JobAnswer, QueryBackend, QueryJob, timed_out}
 pub enum JobEnd {
     Succeeded,
     Failed(String),
+    /// Its `activeDeadlineSeconds` passed (a timeout, like the gateway's own).
+    DeadlineExceeded,
 }
 
 /// The end of `job`, if it has ended.
@@ -39,6 +41,9 @@ pub fn job_end(job: &Job) -> Option<JobEnd> {
         }
         match condition.type_.as_str() {
             "Complete" | "SuccessCriteriaMet" => return Some(JobEnd::Succeeded),
+            "Failed" | "FailureTarget" if condition.reason.as_deref() == Some("DeadlineExceeded") => {
+                return Some(JobEnd::DeadlineExceeded);
+            }
             "Failed" | "FailureTarget" => {
                 let why = condition
                     .message
@@ -155,6 +160,7 @@ impl K8sQueries {
                     StatusCode::BAD_GATEWAY,
                     "the query Job finished without a result",
                 )),
+                (Ok(None), JobEnd::DeadlineExceeded) => Err(timed_out(job.timeout)),
                 (Ok(None), JobEnd::Failed(why)) => Err(QueryAnswer::error(
                     StatusCode::BAD_GATEWAY,
                     format!("the query Job failed: {why}"),
@@ -224,7 +230,13 @@ mod tests {
             job_end(&job(
                 json!([{"type": "Failed", "status": "True", "reason": "DeadlineExceeded"}])
             )),
-            Some(JobEnd::Failed("DeadlineExceeded".into()))
+            Some(JobEnd::DeadlineExceeded)
+        );
+        assert_eq!(
+            job_end(&job(
+                json!([{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded"}])
+            )),
+            Some(JobEnd::Failed("BackoffLimitExceeded".into()))
         );
         assert_eq!(
             job_end(&job(json!([{"type": "Complete", "status": "False"}]))),
