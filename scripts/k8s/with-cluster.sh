@@ -18,17 +18,26 @@ pick() { # a free port p with p+10 and p+20 free too (etcd's peer and metrics po
   done
   echo "with-cluster.sh: no free port" >&2; return 1
 }
-export K8S_PORT=${K8S_PORT:-$(pick)}
-export ETCD_PORT=${ETCD_PORT:-$(pick)}
-export KCM_PORT=${KCM_PORT:-$(pick)}
-export SCHED_PORT=${SCHED_PORT:-$(pick)}
-export KWOK_PORT=${KWOK_PORT:-$(pick)}
+fixed="${K8S_PORT:-}${ETCD_PORT:-}${KCM_PORT:-}${SCHED_PORT:-}${KWOK_PORT:-}"
+set_ports() {
+  [ -n "$fixed" ] && return 0
+  K8S_PORT=$(pick); ETCD_PORT=$(pick); KCM_PORT=$(pick); SCHED_PORT=$(pick); KWOK_PORT=$(pick)
+  export K8S_PORT ETCD_PORT KCM_PORT SCHED_PORT KWOK_PORT
+}
+set_ports
 . "$HERE/env.sh"
 mkdir -p "$(dirname "$K8S_RUN")"
 exec 9>"$K8S_RUN.lock"
 flock 9
 trap '"$HERE/stop.sh" --clean >/dev/null 2>&1 || true' EXIT
-"$HERE/stop.sh" --clean >/dev/null 2>&1 || true
-"$HERE/start.sh"
+# A port picked free can be taken by another process before a component binds it: start again
+# on new ports (unless they were given).
+for attempt in 1 2 3; do
+  "$HERE/stop.sh" --clean >/dev/null 2>&1 || true
+  if "$HERE/start.sh"; then break; fi
+  [ "$attempt" = 3 ] || [ -n "$fixed" ] && { echo "with-cluster.sh: the control plane did not start" >&2; exit 1; }
+  echo "with-cluster.sh: start failed (attempt $attempt); again on other ports" >&2
+  set_ports
+done
 . "$K8S_RUN/env"
 "$@"

@@ -38,7 +38,24 @@ pub struct Caches {
     pub changed: Arc<Notify>,
 }
 
-fn watch_into<K>(api: Api<K>, selector: &str, changed: Arc<Notify>) -> Store<K>
+/// Drops what the controller never reads from a cached Pod (its spec, managed fields, container
+/// statuses), so that the cache of thousands of bots stays small.
+fn trim_pod(pod: &mut Pod) {
+    pod.metadata.managed_fields = None;
+    pod.spec = None;
+    if let Some(status) = pod.status.as_mut() {
+        status.container_statuses = None;
+        status.init_container_statuses = None;
+    }
+}
+
+/// Drops a cached CronJob's job template and managed fields (only its hash annotation counts).
+fn trim_cronjob(cronjob: &mut CronJob) {
+    cronjob.metadata.managed_fields = None;
+    cronjob.spec.job_template = Default::default();
+}
+
+fn watch_into<K>(api: Api<K>, selector: &str, changed: Arc<Notify>, trim: fn(&mut K)) -> Store<K>
 where
     K: Resource<DynamicType = ()>
         + Clone
@@ -49,7 +66,8 @@ where
         + 'static,
 {
     let (reader, writer) = reflector::store();
-    let stream = reflector::reflector(writer, watcher(api, watcher::Config::default().labels(selector)))
+    let source = watcher(api, watcher::Config::default().labels(selector)).modify(trim);
+    let stream = reflector::reflector(writer, source)
         .default_backoff()
         .touched_objects();
     tokio::spawn(async move {
@@ -73,11 +91,13 @@ impl Caches {
             Api::<Pod>::namespaced(client.clone(), namespace),
             &objects::selector(instance, objects::BOT_MANAGER),
             Arc::clone(&changed),
+            trim_pod,
         );
         let cronjobs = watch_into(
             Api::<CronJob>::namespaced(client.clone(), namespace),
             &objects::selector(instance, objects::SCHEDULE_MANAGER),
             Arc::clone(&changed),
+            trim_cronjob,
         );
         Caches {
             pods,
