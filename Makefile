@@ -32,7 +32,7 @@ BINDING_CRATES := --exclude the0-python --exclude the0-node
 # `make test-orchestrator` run them.
 E2E_CRATES := --exclude the0-e2e --exclude the0-orchestrator
 
-.PHONY: help run agent testbot images test deps deps-orchestrator bench lint test-rust test-agent-static test-orchestrator test-ffi test-node test-python test-csharp test-haskell dist-haskell test-scala test-cpp test-conformance test-images bench-rust bench-incsync bench-node bench-python bench-csharp bench-haskell bench-scala bench-cpp bench-images bench-orchestrator build
+.PHONY: help run agent testbot images test deps deps-orchestrator bench lint test-rust test-agent-static test-orchestrator test-ffi test-node test-python test-csharp test-haskell dist-haskell test-scala test-cpp test-conformance test-images bench-rust bench-incsync bench-node bench-python bench-csharp bench-haskell bench-scala bench-cpp bench-images bench-orchestrator build test-k8s bench-k8s
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -59,7 +59,7 @@ testbot:
 images: agent
 	scripts/dockerd.sh with images/build.sh $(AGENT_BIN)
 
-test: lint deps test-rust agent test-agent-static test-ffi test-node test-python test-csharp test-haskell test-scala test-cpp test-conformance test-images test-orchestrator
+test: lint deps test-rust agent test-agent-static test-ffi test-node test-python test-csharp test-haskell test-scala test-cpp test-conformance test-images test-orchestrator test-k8s
 
 # The agent's integration tests once more, on the static binary that ships in images.
 test-agent-static: agent
@@ -78,6 +78,22 @@ deps-orchestrator: deps
 # nats-server: the static test bot in the universal image, containers on 127.0.0.1 only.
 test-orchestrator: deps-orchestrator agent testbot
 	orchestrator/tests/run.sh test $(AGENT_BIN)
+
+# Kubernetes mode against a real control plane: kube-apiserver, kube-controller-manager,
+# kube-scheduler, etcd and kwok as the node, built once from the Go module proxy into
+# ~/.cache/k8s-cp (scripts/k8s/prereqs.sh also installs openssl and curl when missing), started
+# fresh on 127.0.0.1 for the run and stopped after it (scripts/k8s/with-cluster.sh).
+K8S_TEST := cargo test -p the0-orchestrator --test k8s
+test-k8s: deps
+	scripts/k8s/prereqs.sh
+	$(K8S_TEST) --no-run
+	scripts/k8s/with-cluster.sh $(K8S_TEST) -- --ignored --test-threads 4
+
+# 1,000 bots reconciled from empty (time, API requests, RSS) and spec change -> new Pod.
+bench-k8s:
+	scripts/k8s/prereqs.sh
+	cargo bench -p the0-orchestrator --bench k8s --no-run
+	scripts/k8s/with-cluster.sh cargo bench -p the0-orchestrator --bench k8s
 
 lint:
 	cargo fmt --all --check
@@ -136,7 +152,7 @@ dist-haskell:
 test-conformance: test-ffi test-node test-python test-csharp test-haskell test-scala test-cpp
 	tests/conformance/scripts/cross-read.sh
 
-bench: bench-rust bench-incsync bench-node bench-python bench-csharp bench-haskell bench-scala bench-cpp bench-images bench-orchestrator
+bench: bench-rust bench-incsync bench-node bench-python bench-csharp bench-haskell bench-scala bench-cpp bench-images bench-orchestrator bench-k8s
 
 bench-rust: deps agent
 	cargo bench -p the0-sdk --bench state -- --noplot

@@ -34,6 +34,11 @@ pub async fn run(command: Command) -> i32 {
             engine,
             gateway,
         } => docker(source, engine, gateway, None).await,
+        Command::K8s {
+            source,
+            gateway,
+            kube,
+        } => crate::k8s::run(source, gateway, kube).await,
         Command::Gc { source, gc } => collect_garbage(source, gc).await,
         Command::Version => Ok(()),
     };
@@ -110,7 +115,7 @@ fn container_settings(engine: &EngineArgs, nats_url: Option<String>) -> Result<C
 }
 
 /// A receiver that turns true on SIGTERM or SIGINT.
-fn shutdown_signal() -> Result<watch::Receiver<bool>, String> {
+pub(crate) fn shutdown_signal() -> Result<watch::Receiver<bool>, String> {
     let (tx, rx) = watch::channel(false);
     let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
@@ -125,7 +130,7 @@ fn shutdown_signal() -> Result<watch::Receiver<bool>, String> {
     Ok(rx)
 }
 
-async fn wait_for(mut shutdown: watch::Receiver<bool>) {
+pub(crate) async fn wait_for(mut shutdown: watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;
 }
 

@@ -37,6 +37,16 @@ pub enum Command {
         #[command(flatten)]
         gateway: GatewayArgs,
     },
+    /// Run realtime bots as Pods, scheduled bots as CronJobs and the query gateway (queries
+    /// as Jobs) in a Kubernetes cluster.
+    K8s {
+        #[command(flatten)]
+        source: SourceArgs,
+        #[command(flatten)]
+        gateway: GatewayArgs,
+        #[command(flatten)]
+        kube: KubeArgs,
+    },
     /// Delete the stored state and logs of bots that no longer exist, stale log chunks and
     /// query results.
     Gc {
@@ -144,6 +154,64 @@ pub struct RunnerArgs {
     pub leave_bots_running: bool,
 }
 
+/// Kubernetes mode (the cluster comes from KUBECONFIG, or the in-cluster ServiceAccount).
+#[derive(Debug, Clone, Args)]
+pub struct KubeArgs {
+    /// Namespace of the bots' Pods, CronJobs and query Jobs (and of the Lease).
+    #[arg(long, env = "NAMESPACE", default_value = "the0")]
+    pub namespace: String,
+    /// Name of this controller: it manages only objects labelled with it.
+    #[arg(long, env = "THE0_INSTANCE", default_value = "default")]
+    pub instance: String,
+    /// Image of every bot Pod.
+    #[arg(long, env = "RUNTIME_IMAGE", default_value = concat!("the0-runtime:", env!("CARGO_PKG_VERSION")))]
+    pub image: String,
+    /// Image pull policy of bot Pods.
+    #[arg(long, env = "RUNTIME_IMAGE_PULL_POLICY", default_value = "IfNotPresent")]
+    pub pull_policy: String,
+    /// Secret with MINIO_ENDPOINT, MINIO_ACCESS_KEY, MINIO_SECRET_KEY (and optionally
+    /// MINIO_USE_SSL): bot Pods read them through secretKeyRef, never as plain values.
+    #[arg(long, env = "THE0_STORE_SECRET", default_value = "the0-object-store")]
+    pub store_secret: String,
+    /// Create or update that Secret from this process's MINIO_* variables (needs the right to
+    /// write Secrets; by default the controller only names it).
+    #[arg(long)]
+    pub create_secret: bool,
+    /// Largest memory limit a bot's config may ask for (MiB).
+    #[arg(long, default_value_t = 2048)]
+    pub max_memory_mb: u64,
+    /// Largest CPU limit a bot's config may ask for (millicores).
+    #[arg(long, default_value_t = 2000)]
+    pub max_cpu_millis: u64,
+    /// Default deadline of one scheduled run (the Job's activeDeadlineSeconds).
+    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    pub run_timeout: Duration,
+    /// Grace period of bot Pods after SIGTERM.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub stop_grace: Duration,
+    /// API calls at once.
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
+    /// Full reconcile at least this often (changes are acted on at once, through watches).
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub resync: Duration,
+    /// Elect a leader through a Lease: only the leader reconciles (run two replicas).
+    #[arg(long)]
+    pub leader_elect: bool,
+    /// Name of that Lease.
+    #[arg(long, default_value = "the0-orchestrator")]
+    pub lease_name: String,
+    /// How long a Lease holds without renewal.
+    #[arg(long, default_value = "15s", value_parser = parse_duration)]
+    pub lease_duration: Duration,
+    /// This replica's name in the Lease (default: POD_NAME, else host name and pid).
+    #[arg(long, env = "POD_NAME")]
+    pub identity: Option<String>,
+    /// A setting for the agent in every Pod, as KEY=VALUE (THE0_* variables; repeat).
+    #[arg(long = "agent-env", value_name = "KEY=VALUE", value_parser = parse_agent_env)]
+    pub agent_env: Vec<(String, String)>,
+}
+
 /// Garbage collection.
 #[derive(Debug, Clone, Args)]
 pub struct GcArgs {
@@ -187,6 +255,7 @@ mod tests {
             "the0-orchestrator gateway --listen 127.0.0.1:0 --token t",
             "the0-orchestrator gc --dry-run --max-share 0.2",
             "the0-orchestrator version",
+            "the0-orchestrator k8s --specs /tmp/bots --namespace t --leader-elect --lease-duration 3s --max-memory-mb 512",
         ] {
             let parsed = Cli::try_parse_from(line.split(' '));
             assert!(parsed.is_ok(), "{line}: {parsed:?}");

@@ -11,6 +11,7 @@
 //! - [`gateway`]: `POST /query` on :9477, the admin API, `/healthz`, `/readyz`, `/metrics`;
 //! - [`docker`]: everything that talks to the Docker Engine (bollard): containers, the realtime
 //!   loop, the warm query pool;
+//! - [`k8s`]: Kubernetes mode (kube-rs): Pods, CronJobs, query Jobs, leader election;
 //! - [`gc`]: orphaned state and logs, stale query results;
 //! - [`app`]: the commands, wiring the parts together.
 //!
@@ -23,6 +24,7 @@ pub mod desired;
 pub mod docker;
 pub mod gateway;
 pub mod gc;
+pub mod k8s;
 pub mod metrics;
 pub mod reconcile;
 pub mod scheduler;

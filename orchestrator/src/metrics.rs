@@ -28,6 +28,8 @@ pub struct Metrics {
     pub queries: Family<Labels, Counter>,
     pub query_seconds: Family<Labels, Histogram, fn() -> Histogram>,
     pub pool_ready: Gauge,
+    /// Requests made to the Kubernetes API (counted in the client).
+    pub api_requests: Counter,
 }
 
 impl Default for Metrics {
@@ -44,6 +46,7 @@ impl Default for Metrics {
             queries: Family::default(),
             query_seconds: Family::new_with_constructor(latency_histogram as fn() -> Histogram),
             pool_ready: Gauge::default(),
+            api_requests: Counter::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -95,6 +98,11 @@ impl Default for Metrics {
             "pool_ready",
             "Standby query containers ready in the warm pool",
             metrics.pool_ready.clone(),
+        );
+        registry.register(
+            "k8s_api_requests",
+            "Requests made to the Kubernetes API",
+            metrics.api_requests.clone(),
         );
         Metrics { registry, ..metrics }
     }

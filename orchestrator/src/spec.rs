@@ -180,7 +180,7 @@ impl BotSpec {
 }
 
 /// A JSON value with object keys sorted, so the hash does not depend on key order.
-fn sorted(value: &Value) -> Value {
+pub(crate) fn sorted(value: &Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.iter()
