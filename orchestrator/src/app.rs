@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 use crate::backoff::{BackoffPolicy, CrashBackoff};
 use crate::cli::{Command, EngineArgs, GatewayArgs, GcArgs, RunnerArgs, SourceArgs};
@@ -15,7 +16,7 @@ use crate::desired::{DesiredState, MongoSettings, MongoSource, SpecDir};
 use crate::docker::pool::{DockerQueries, WarmPool};
 use crate::docker::runner::{Runner, RunnerSettings};
 use crate::docker::{Addressing, ContainerSettings, DockerEngine};
-use crate::gateway::{Gateway, GatewaySettings, ops_router};
+use crate::gateway::{Gateway, GatewaySettings, QueryBackend, ops_router};
 use crate::gc::{GcSettings, sweep};
 use crate::metrics::Metrics;
 use crate::scheduler::{Scheduler, SchedulerSettings};
@@ -134,6 +135,35 @@ pub(crate) async fn wait_for(mut shutdown: watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;
 }
 
+/// Binds the query gateway on `--listen` and serves it until shutdown: the same API in Docker
+/// and Kubernetes mode, only the backend that answers scheduled bots' queries differs.
+pub(crate) async fn serve_gateway(
+    source: Arc<dyn DesiredState>,
+    backend: Arc<dyn QueryBackend>,
+    metrics: Arc<Metrics>,
+    gateway: &GatewayArgs,
+    ready: Arc<AtomicBool>,
+    shutdown: watch::Receiver<bool>,
+) -> Result<(SocketAddr, JoinHandle<std::io::Result<()>>), String> {
+    let gateway_state = Gateway::new(
+        source,
+        backend,
+        metrics,
+        GatewaySettings {
+            token: gateway.token.clone(),
+            admin_token: gateway.admin_token.clone(),
+            max_timeout: gateway.max_query_timeout,
+        },
+        ready,
+    );
+    let listener = TcpListener::bind(gateway.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", gateway.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let server = axum::serve(listener, gateway_state.router()).with_graceful_shutdown(wait_for(shutdown));
+    Ok((addr, tokio::spawn(async move { server.await })))
+}
+
 /// `docker` (with `runner`) or `gateway` (without).
 async fn docker(
     source: SourceArgs,
@@ -154,25 +184,16 @@ async fn docker(
         engine: engine_handle.clone(),
         pool,
     });
-    let gateway_state = Gateway::new(
+    let (addr, server_task) = serve_gateway(
         Arc::clone(&source),
         backend,
         Arc::clone(&metrics),
-        GatewaySettings {
-            token: gateway.token.clone(),
-            admin_token: gateway.admin_token.clone(),
-            max_timeout: gateway.max_query_timeout,
-        },
+        &gateway,
         Arc::clone(&ready),
-    );
-    let listener = TcpListener::bind(gateway.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", gateway.listen))?;
-    let addr: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
+        shutdown.clone(),
+    )
+    .await?;
     tracing::info!(gateway = %addr, "listening");
-    let server =
-        axum::serve(listener, gateway_state.router()).with_graceful_shutdown(wait_for(shutdown.clone()));
-    let server_task = tokio::spawn(async move { server.await });
 
     let mut loops = Vec::new();
     if let Some(runner) = runner {

@@ -14,7 +14,6 @@ pub mod objects;
 pub mod plan;
 pub mod queries;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -22,12 +21,10 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Patch, PatchParams};
 use kube::{Api, Client, Config};
-use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::app::{open_source, shutdown_signal, wait_for};
+use crate::app::{open_source, serve_gateway, shutdown_signal, wait_for};
 use crate::cli::{GatewayArgs, KubeArgs, SourceArgs};
-use crate::gateway::{Gateway, GatewaySettings};
 use crate::metrics::Metrics;
 use controller::{Caches, Controller, ControllerSettings};
 use lease::{Elector, LeaseSettings};
@@ -145,21 +142,15 @@ pub async fn run(source: SourceArgs, gateway: GatewayArgs, args: KubeArgs) -> Re
         store,
         buckets: the0_agent::store::Buckets::from_env(),
     });
-    let gateway_state = Gateway::new(
+    let (addr, server_task) = serve_gateway(
         Arc::clone(&source),
         backend,
         Arc::clone(&metrics),
-        GatewaySettings {
-            token: gateway.token.clone(),
-            admin_token: gateway.admin_token.clone(),
-            max_timeout: gateway.max_query_timeout,
-        },
+        &gateway,
         Arc::clone(&ready),
-    );
-    let listener = TcpListener::bind(gateway.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", gateway.listen))?;
-    let addr: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
+        shutdown.clone(),
+    )
+    .await?;
     tracing::info!(
         gateway = %addr,
         namespace = %settings.namespace,
@@ -167,11 +158,6 @@ pub async fn run(source: SourceArgs, gateway: GatewayArgs, args: KubeArgs) -> Re
         leader_elect = args.leader_elect,
         "listening"
     );
-    let server =
-        axum::serve(listener, gateway_state.router()).with_graceful_shutdown(wait_for(shutdown.clone()));
-    tasks.push(tokio::spawn(async move {
-        let _ = server.await;
-    }));
 
     let controller = Controller {
         client,
@@ -191,6 +177,7 @@ pub async fn run(source: SourceArgs, gateway: GatewayArgs, args: KubeArgs) -> Re
     for task in tasks {
         let _ = task.await;
     }
+    let _ = server_task.await;
     tracing::info!("stopped");
     Ok(())
 }
