@@ -26,12 +26,15 @@ namespace The0
             int mode;
             uint workers;
             IntPtr lines;
-            // The core stops the server on SIGTERM/SIGINT (Mono has no handling of its own for
-            // them); on .NET 8, ServerShutdown keeps the runtime from ending the process first.
             JsonCodec.WarmUp();
-            // Signal handling first: the core answers /health as soon as it listens.
+            // Signal handling first: the core answers /health as soon as it listens. On .NET 8 the
+            // runtime's handler stops the server (ServerShutdown); on Mono, which has none, the
+            // core's. Never both: the core would stop the server and Run could unregister the
+            // runtime's handler before the runtime dispatched the signal to it, and the runtime
+            // would then end the process with 143.
             var shutdown = new ServerShutdown();
-            var status = NativeMethods.the0_query_start(HostEnvironment.Snapshot(Scope.Query), HandleSignals,
+            var flags = shutdown.HandlesSignals ? 0u : HandleSignals;
+            var status = NativeMethods.the0_query_start(HostEnvironment.Snapshot(Scope.Query), flags,
                 (uint)Math.Max(2, Environment.ProcessorCount), out mode, out workers, out lines);
             Streams.Stderr(lines); // where the server listens, or why the service cannot start
             if (status != (int)Status.Ok)
@@ -179,6 +182,12 @@ namespace The0
                 {
                     registrations.Add((IDisposable)create.Invoke(null, new[] { Enum.Parse(signal, name), (object)handler }));
                 }
+            }
+
+            /// <summary>Whether the runtime's signal handling stops the server (.NET 8, not Mono).</summary>
+            internal bool HandlesSignals
+            {
+                get { return registrations.Count > 0; }
             }
 
             /// <summary>Stops handling the signals: the service has finished, or is not a server.</summary>
