@@ -22,10 +22,10 @@ use kube::{Api, Client, Resource, ResourceExt};
 use tokio::sync::{Notify, watch};
 
 use super::objects::{self, ObjectSettings, keys};
-use super::plan::{Action, Desired, Kind, Object, Observed, plan};
+use super::plan::{Action, Desired, Kind, Observed, plan};
 use crate::desired::DesiredState;
 use crate::metrics::Metrics;
-use crate::spec::BotKind;
+use crate::spec::{BotKind, BotSpec};
 
 /// How long a create or delete is remembered while the caches catch up.
 const EXPECTATION_TTL: Duration = Duration::from_secs(60);
@@ -231,8 +231,11 @@ pub struct Controller {
 /// What the loop remembers between passes.
 #[derive(Default)]
 struct Memory {
-    /// The desired objects, rebuilt when the source changes.
+    /// The desired objects, reduced to what the plan compares, rebuilt when the source changes.
     desired: Vec<Desired>,
+    /// The specs of the desired objects' bots by id: objects are built from them when sent.
+    /// Keeping built objects instead would hold tens of KiB per bot between passes.
+    bots: HashMap<String, BotSpec>,
     desired_at: Option<Instant>,
     /// Objects created (kind, name) -> (hash, when), until the caches show them.
     created: Created,
@@ -240,6 +243,30 @@ struct Memory {
     deleted: HashMap<String, Instant>,
     /// Bots whose objects cannot be built, logged once per spec.
     refused: HashMap<String, String>,
+}
+
+/// A built object, to send.
+enum Object {
+    Pod(Box<Pod>),
+    CronJob(Box<CronJob>),
+}
+
+impl Object {
+    /// Its kind, name and hash annotation: what the plan compares.
+    fn identity(&self) -> (Kind, String, String) {
+        match self {
+            Object::Pod(pod) => (
+                Kind::Pod,
+                pod.name_any(),
+                pod.annotations()[keys::CONFIG_HASH].clone(),
+            ),
+            Object::CronJob(cj) => (
+                Kind::CronJob,
+                cj.name_any(),
+                cj.annotations()[keys::SCHEDULE_HASH].clone(),
+            ),
+        }
+    }
 }
 
 enum Outcome {
@@ -298,40 +325,44 @@ impl Controller {
         }
     }
 
+    /// The object of an enabled bot (an error says why its schedule cannot be a CronJob).
+    fn build(&self, bot: &BotSpec) -> Result<Object, String> {
+        match &bot.kind {
+            BotKind::Realtime => Ok(Object::Pod(Box::new(objects::realtime_pod(&self.objects, bot)))),
+            BotKind::Scheduled(_) => {
+                objects::scheduled_cronjob(&self.objects, bot).map(|cj| Object::CronJob(Box::new(cj)))
+            }
+        }
+    }
+
+    /// Builds the object of a desired entry again, to send it.
+    fn object_of(&self, desired: &Desired, bots: &HashMap<String, BotSpec>) -> Option<Object> {
+        let built = bots
+            .get(&desired.bot_id)
+            .ok_or_else(|| "its spec is gone".to_owned())
+            .and_then(|bot| self.build(bot));
+        built
+            .map_err(|e| tracing::error!(bot = %desired.bot_id, name = %desired.name, error = %e, "cannot build the object"))
+            .ok()
+    }
+
     /// Rebuilds the desired objects from a fresh snapshot.
     async fn refresh_desired(&self, memory: &mut Memory) -> Result<(), String> {
         let snapshot = self.source.snapshot().await.map_err(|e| e.to_string())?;
         let mut desired = Vec::new();
-        for bot in snapshot.bots.iter().filter(|b| b.enabled) {
-            let built = match &bot.kind {
-                BotKind::Realtime => {
-                    let pod = objects::realtime_pod(&self.objects, bot);
-                    Ok((
-                        Kind::Pod,
-                        pod.name_any(),
-                        pod.annotations()[keys::CONFIG_HASH].clone(),
-                        Object::Pod(Box::new(pod)),
-                    ))
-                }
-                BotKind::Scheduled(_) => objects::scheduled_cronjob(&self.objects, bot).map(|cj| {
-                    (
-                        Kind::CronJob,
-                        cj.name_any(),
-                        cj.annotations()[keys::SCHEDULE_HASH].clone(),
-                        Object::CronJob(Box::new(cj)),
-                    )
-                }),
-            };
-            match built {
-                Ok((kind, name, hash, object)) => {
+        let mut bots = HashMap::new();
+        for bot in snapshot.bots.into_iter().filter(|b| b.enabled) {
+            match self.build(&bot) {
+                Ok(object) => {
+                    let (kind, name, hash) = object.identity();
                     memory.refused.remove(&bot.id);
                     desired.push(Desired {
                         kind,
                         name,
                         bot_id: bot.id.clone(),
                         hash,
-                        object,
                     });
+                    bots.insert(bot.id.clone(), bot);
                 }
                 Err(e) => {
                     if memory.refused.get(&bot.id) != Some(&e) {
@@ -348,6 +379,7 @@ impl Controller {
             .bots_desired
             .set(desired.iter().filter(|d| d.kind == Kind::Pod).count() as i64);
         memory.desired = desired;
+        memory.bots = bots;
         memory.desired_at = Some(Instant::now());
         Ok(())
     }
@@ -375,7 +407,7 @@ impl Controller {
             return false;
         }
         let outcomes: Vec<Outcome> = futures_util::stream::iter(actions)
-            .map(|action| self.execute(action))
+            .map(|action| self.execute(action, &memory.bots))
             .buffer_unordered(self.settings.concurrency.max(1))
             .collect()
             .await;
@@ -395,19 +427,21 @@ impl Controller {
         failed
     }
 
-    async fn execute(&self, action: Action) -> Outcome {
+    async fn execute(&self, action: Action, bots: &HashMap<String, BotSpec>) -> Outcome {
         let ns = &self.objects.namespace;
         let pods: Api<Pod> = Api::namespaced(self.client.clone(), ns);
         let cronjobs: Api<CronJob> = Api::namespaced(self.client.clone(), ns);
         let post = PostParams::default();
         match action {
             Action::Create(desired) => {
+                let Some(object) = self.object_of(&desired, bots) else {
+                    return Outcome::Failed;
+                };
                 let Desired {
                     kind,
                     name,
                     bot_id,
                     hash,
-                    object,
                 } = *desired;
                 let result = match &object {
                     Object::Pod(pod) => pods.create(&post, pod).await.map(|_| ()),
@@ -435,7 +469,7 @@ impl Controller {
                 desired,
                 resource_version,
             } => {
-                let Object::CronJob(mut cj) = desired.object else {
+                let Some(Object::CronJob(mut cj)) = self.object_of(&desired, bots) else {
                     return Outcome::Failed;
                 };
                 cj.metadata.resource_version = Some(resource_version);

@@ -13,9 +13,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use k8s_openapi::api::batch::v1::CronJob;
-use k8s_openapi::api::core::v1::Pod;
-
 /// The two kinds the controller owns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
@@ -32,21 +29,14 @@ impl Kind {
     }
 }
 
-/// A built object.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Object {
-    Pod(Box<Pod>),
-    CronJob(Box<CronJob>),
-}
-
-/// An object the desired state asks for.
+/// An object the desired state asks for, reduced to what the rules compare; the controller
+/// builds the object itself from the bot's spec when it sends it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Desired {
     pub kind: Kind,
     pub name: String,
     pub bot_id: String,
     pub hash: String,
-    pub object: Object,
 }
 
 /// An object found in the cluster, reduced to what the rules need.
@@ -154,10 +144,6 @@ mod tests {
             name: name.into(),
             bot_id: name.into(),
             hash: hash.into(),
-            object: match kind {
-                Kind::Pod => Object::Pod(Box::default()),
-                Kind::CronJob => Object::CronJob(Box::default()),
-            },
         }
     }
 
